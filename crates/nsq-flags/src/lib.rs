@@ -1,0 +1,1 @@
+//! Go-compatible command-line flags and TOML config files for the NSQ binaries.

@@ -1,0 +1,1 @@
+//! Message storage for nsqd, independent of networking.

@@ -1,0 +1,1 @@
+//! nsqd as a library.
