@@ -1,1 +1,14 @@
-//! Test support.
+//! Test support: start the real daemons on free ports with temporary data
+//! directories, and talk to them over real sockets.
+//!
+//! - [`daemon`]: spawn a built binary, learn its bound addresses from its log.
+//! - [`v2`]: a raw V2 (nsqd TCP) client that exposes every frame.
+//! - [`http`]: a minimal HTTP/1.1 client that returns status, headers and body as sent.
+
+pub mod daemon;
+pub mod http;
+pub mod v2;
+
+pub use daemon::Daemon;
+pub use http::{http_request, HttpResponse};
+pub use v2::V2Client;

@@ -1,0 +1,7 @@
+//! Cross-module tests: flag syntax, config files, the daemon tables and
+//! the start-up path. Unit tests of single modules live next to them.
+
+mod cli;
+mod config;
+mod syntax;
+mod tables;

@@ -1,0 +1,265 @@
+//! A topic: accepts published messages and copies them to every channel.
+//!
+//! While a topic has channels and is not paused, a publish goes straight to
+//! the channels (each gets the same id, timestamp and shared body). While it
+//! is paused or has no channel, messages wait in the topic's own store and are
+//! handed over, in order, once a channel exists and the topic is unpaused.
+
+use crate::channel::Channel;
+use crate::guid::GuidFactory;
+use crate::store::MessageStore;
+use bytes::Bytes;
+use nsq_protocol::Message;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A message waiting in a topic, with the deferral it was published with.
+#[derive(Debug, Clone)]
+pub struct PendingMessage {
+    /// The message.
+    pub msg: Message,
+    /// Deferral that starts when the message reaches a channel.
+    pub defer: Duration,
+}
+
+#[derive(Debug, Default)]
+struct TopicState {
+    channels: BTreeMap<String, Arc<Channel>>,
+    backlog: MessageStore<PendingMessage>,
+    paused: bool,
+    deleted: bool,
+}
+
+impl TopicState {
+    fn can_deliver(&self) -> bool {
+        !self.paused && !self.channels.is_empty()
+    }
+
+    fn fan_out(&self, msg: Message, defer: Duration) {
+        let mut channels = self.channels.values().peekable();
+        while let Some(ch) = channels.next() {
+            if channels.peek().is_some() {
+                ch.put(msg.clone(), defer);
+            } else {
+                ch.put(msg, defer);
+                break;
+            }
+        }
+    }
+
+    fn drain_backlog(&mut self) {
+        if !self.can_deliver() {
+            return;
+        }
+        while let Some(p) = self.backlog.pop() {
+            self.fan_out(p.msg, p.defer);
+        }
+    }
+}
+
+/// Why a publish was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PutError {
+    /// The topic is being deleted or nsqd is shutting down.
+    #[error("exiting")]
+    Exiting,
+}
+
+/// A topic.
+#[derive(Debug)]
+pub struct Topic {
+    /// Topic name.
+    pub name: String,
+    /// `#ephemeral`: no disk queue, deleted when its last channel goes.
+    pub ephemeral: bool,
+    state: Mutex<TopicState>,
+    guid: Mutex<GuidFactory>,
+    message_count: AtomicU64,
+    message_bytes: AtomicU64,
+}
+
+/// A point-in-time copy of a topic's figures for `/stats`.
+#[derive(Debug, Clone)]
+pub struct TopicSnapshot {
+    /// Topic name.
+    pub name: String,
+    /// The channels, sorted by name.
+    pub channels: Vec<Arc<Channel>>,
+    /// Messages waiting in the topic itself.
+    pub depth: u64,
+    /// Of which on disk.
+    pub backend_depth: u64,
+    /// Messages accepted since start.
+    pub message_count: u64,
+    /// Body bytes accepted since start.
+    pub message_bytes: u64,
+    /// Paused.
+    pub paused: bool,
+}
+
+/// Current time in Unix nanoseconds (message timestamps).
+pub fn unix_nanos() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i64)
+        .unwrap_or(0)
+}
+
+impl Topic {
+    /// A new topic whose message ids carry `node_id`.
+    pub fn new(name: &str, node_id: i64) -> Self {
+        Topic {
+            name: name.to_string(),
+            ephemeral: nsq_protocol::is_ephemeral(name),
+            state: Mutex::new(TopicState::default()),
+            guid: Mutex::new(GuidFactory::new(node_id)),
+            message_count: AtomicU64::new(0),
+            message_bytes: AtomicU64::new(0),
+        }
+    }
+
+    /// Builds messages for `bodies` (fresh ids, one timestamp) and publishes
+    /// them in order, all or none.
+    pub fn publish(&self, bodies: Vec<Bytes>, defer: Duration) -> Result<(), PutError> {
+        let now = unix_nanos();
+        let msgs: Vec<Message> = {
+            let mut guid = self.guid.lock();
+            bodies
+                .into_iter()
+                .map(|body| Message {
+                    id: guid.next_id(now),
+                    timestamp: now,
+                    attempts: 0,
+                    body,
+                })
+                .collect()
+        };
+        self.put_messages(msgs, defer)
+    }
+
+    /// Publishes ready-made messages in order.
+    pub fn put_messages(&self, msgs: Vec<Message>, defer: Duration) -> Result<(), PutError> {
+        let mut st = self.state.lock();
+        if st.deleted {
+            return Err(PutError::Exiting);
+        }
+        let n = msgs.len() as u64;
+        let bytes: u64 = msgs.iter().map(|m| m.body.len() as u64).sum();
+        if st.can_deliver() && st.backlog.is_empty() {
+            for msg in msgs {
+                st.fan_out(msg, defer);
+            }
+        } else {
+            for msg in msgs {
+                st.backlog.push(PendingMessage { msg, defer });
+            }
+            st.drain_backlog();
+        }
+        self.message_count.fetch_add(n, Ordering::Relaxed);
+        self.message_bytes.fetch_add(bytes, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// The channel `name`, created if missing. The bool says whether it was created.
+    pub fn get_or_create_channel(&self, name: &str) -> Result<(Arc<Channel>, bool), PutError> {
+        let mut st = self.state.lock();
+        if st.deleted {
+            return Err(PutError::Exiting);
+        }
+        if let Some(ch) = st.channels.get(name) {
+            return Ok((ch.clone(), false));
+        }
+        let ch = Arc::new(Channel::new(&self.name, name));
+        st.channels.insert(name.to_string(), ch.clone());
+        st.drain_backlog();
+        Ok((ch, true))
+    }
+
+    /// The channel `name`, if it exists.
+    pub fn channel(&self, name: &str) -> Option<Arc<Channel>> {
+        self.state.lock().channels.get(name).cloned()
+    }
+
+    /// All channels, sorted by name.
+    pub fn channels(&self) -> Vec<Arc<Channel>> {
+        self.state.lock().channels.values().cloned().collect()
+    }
+
+    /// Deletes a channel and its messages; its consumers are disconnected.
+    /// Returns false if there was no such channel.
+    pub fn delete_channel(&self, name: &str) -> bool {
+        let removed = self.state.lock().channels.remove(name);
+        match removed {
+            Some(ch) => {
+                ch.delete();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Deletes an ephemeral channel if it still has no consumer.
+    /// Returns true if it was deleted.
+    pub fn delete_channel_if_unused(&self, name: &str) -> bool {
+        let mut st = self.state.lock();
+        let unused = st
+            .channels
+            .get(name)
+            .is_some_and(|ch| ch.ephemeral && !ch.has_consumers());
+        if unused {
+            if let Some(ch) = st.channels.remove(name) {
+                ch.delete();
+            }
+        }
+        unused
+    }
+
+    /// Whether the topic has no channel left.
+    pub fn has_no_channels(&self) -> bool {
+        self.state.lock().channels.is_empty()
+    }
+
+    /// Pauses or resumes the hand-over of messages to channels.
+    pub fn set_paused(&self, paused: bool) {
+        let mut st = self.state.lock();
+        st.paused = paused;
+        st.drain_backlog();
+    }
+
+    /// Whether the topic is paused.
+    pub fn is_paused(&self) -> bool {
+        self.state.lock().paused
+    }
+
+    /// Drops the messages waiting in the topic itself (channels untouched).
+    pub fn empty(&self) {
+        self.state.lock().backlog.clear();
+    }
+
+    /// Marks the topic deleted and deletes all its channels.
+    pub fn delete(&self) {
+        let mut st = self.state.lock();
+        st.deleted = true;
+        st.backlog.clear();
+        for ch in std::mem::take(&mut st.channels).into_values() {
+            ch.delete();
+        }
+    }
+
+    /// Figures for `/stats`.
+    pub fn snapshot(&self) -> TopicSnapshot {
+        let st = self.state.lock();
+        TopicSnapshot {
+            name: self.name.clone(),
+            channels: st.channels.values().cloned().collect(),
+            depth: st.backlog.depth(),
+            backend_depth: st.backlog.backend_depth(),
+            message_count: self.message_count.load(Ordering::Relaxed),
+            message_bytes: self.message_bytes.load(Ordering::Relaxed),
+            paused: st.paused,
+        }
+    }
+}
