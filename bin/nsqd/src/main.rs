@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     let level: LogLevel = flags.log_level("log-level").parse().unwrap_or(LogLevel::Info);
-    let _log = init_logging(flags.string("log-prefix"), level);
+    init_logging(flags.string("log-prefix"), level);
     tracing::info!("nsqd v{} (built w/{})", nsqd::VERSION, nsqd::BUILT_WITH);
     let opts = match nsqd::Options::from_flags(&flags).and_then(|o| o.check_supported().map(|()| o)) {
         Ok(opts) => opts,

@@ -6,5 +6,5 @@
 pub mod logging;
 pub mod shutdown;
 
-pub use logging::{init_logging, LogLevel};
+pub use logging::{init_logging, set_level, LogLevel};
 pub use shutdown::shutdown_signal;

@@ -112,9 +112,18 @@ where
     }
 }
 
+static GLOBAL_LEVEL: std::sync::OnceLock<LogLevelHandle> = std::sync::OnceLock::new();
+
+/// Changes the level of the logger installed by [`init_logging`] (no-op without one).
+pub fn set_level(level: LogLevel) {
+    if let Some(h) = GLOBAL_LEVEL.get() {
+        h.set(level);
+    }
+}
+
 /// Installs the global logger: NSQ line format on stderr, `level` and above.
-/// Returns a handle that changes the level at run time (`PUT /config/log_level`).
-pub fn init_logging(prefix: &str, level: LogLevel) -> LogLevelHandle {
+/// The level can be changed later with [`set_level`] (`PUT /config/log_level`).
+pub fn init_logging(prefix: &str, level: LogLevel) {
     use tracing_subscriber::prelude::*;
     use tracing_subscriber::{filter::LevelFilter, reload};
 
@@ -128,26 +137,20 @@ pub fn init_logging(prefix: &str, level: LogLevel) -> LogLevelHandle {
         .with(filter)
         .with(fmt_layer)
         .try_init();
-    LogLevelHandle {
+    let _ = GLOBAL_LEVEL.set(LogLevelHandle {
         reload: Some(Box::new(move |lvl: LogLevel| {
             let _ = handle.modify(|f| *f = LevelFilter::from_level(lvl.tracing_level()));
         })),
-    }
+    });
 }
 
 /// Changes the process log level after start-up.
-pub struct LogLevelHandle {
+struct LogLevelHandle {
     reload: Option<Box<dyn Fn(LogLevel) + Send + Sync>>,
 }
 
 impl LogLevelHandle {
-    /// A handle that changes nothing (in-process tests without a global logger).
-    pub fn detached() -> Self {
-        LogLevelHandle { reload: None }
-    }
-
-    /// Sets the level.
-    pub fn set(&self, level: LogLevel) {
+    fn set(&self, level: LogLevel) {
         if let Some(f) = &self.reload {
             f(level);
         }

@@ -4,10 +4,13 @@
 use crate::client_stats::{ClientId, ClientStats};
 use crate::options::Options;
 use crate::topic::Topic;
+use crate::metadata::{self, ChannelMetadata, Metadata, TopicMetadata};
+use nsq_app::logging::LogLevel;
+use std::sync::atomic::AtomicBool;
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tokio_util::sync::CancellationToken;
@@ -36,6 +39,10 @@ pub struct Nsqd {
     topics: RwLock<BTreeMap<String, Arc<Topic>>>,
     clients: Mutex<HashMap<ClientId, Arc<ClientStats>>>,
     next_client_id: AtomicU64,
+    lookupd_addresses: Mutex<Vec<String>>,
+    log_level: AtomicI32,
+    persist_enabled: AtomicBool,
+    metadata_lock: Mutex<()>,
     /// Cancelled when nsqd shuts down; every task watches it.
     pub shutdown: CancellationToken,
 }
@@ -44,6 +51,10 @@ impl Nsqd {
     /// A new nsqd with no topics.
     pub fn new(opts: Options, addrs: BoundAddrs) -> Arc<Nsqd> {
         Arc::new(Nsqd {
+            lookupd_addresses: Mutex::new(opts.nsqlookupd_tcp_addresses.clone()),
+            log_level: AtomicI32::new(opts.log_level),
+            persist_enabled: AtomicBool::new(true),
+            metadata_lock: Mutex::new(()),
             opts,
             start_time: unix_seconds(),
             addrs,
@@ -65,7 +76,11 @@ impl Nsqd {
         }
         let topic = Arc::new(Topic::new(name, self.opts.node_id));
         topics.insert(name.to_string(), topic.clone());
+        drop(topics);
         tracing::info!("TOPIC({name}): created");
+        if !topic.ephemeral {
+            self.metadata_changed();
+        }
         topic
     }
 
@@ -86,6 +101,7 @@ impl Nsqd {
             Some(t) => {
                 t.delete();
                 tracing::info!("TOPIC({name}): deleted");
+                self.metadata_changed();
                 true
             }
             None => false,
@@ -125,6 +141,124 @@ impl Nsqd {
     /// Every connected client.
     pub fn clients(&self) -> Vec<Arc<ClientStats>> {
         self.clients.lock().values().cloned().collect()
+    }
+
+    /// Health for `/ping` and `/stats`: an error text once a disk write failed.
+    pub fn health(&self) -> Result<(), String> {
+        Ok(())
+    }
+
+    /// Current log level as NSQ numbers it (1 debug .. 5 fatal).
+    pub fn log_level(&self) -> i32 {
+        self.log_level.load(Ordering::Relaxed)
+    }
+
+    /// Changes the log level at run time (`PUT /config/log_level`).
+    pub fn set_log_level(&self, level: LogLevel) {
+        self.log_level.store(level as i32, Ordering::Relaxed);
+        nsq_app::logging::set_level(level);
+    }
+
+    /// The TCP port registered with lookupd (`--broadcast-tcp-port` or the bound port).
+    pub fn broadcast_tcp_port(&self) -> i64 {
+        match self.opts.broadcast_tcp_port {
+            0 => self.addrs.tcp.map(|a| i64::from(a.port())).unwrap_or(0),
+            p => p,
+        }
+    }
+
+    /// The HTTP port registered with lookupd (`--broadcast-http-port` or the bound port).
+    pub fn broadcast_http_port(&self) -> i64 {
+        match self.opts.broadcast_http_port {
+            0 => self.addrs.http.map(|a| i64::from(a.port())).unwrap_or(0),
+            p => p,
+        }
+    }
+
+    /// The nsqlookupd TCP addresses currently in use.
+    pub fn lookupd_addresses(&self) -> Vec<String> {
+        self.lookupd_addresses.lock().clone()
+    }
+
+    /// Replaces the nsqlookupd TCP addresses (`PUT /config/nsqlookupd_tcp_addresses`).
+    pub fn set_lookupd_addresses(&self, addresses: Vec<String>) {
+        *self.lookupd_addresses.lock() = addresses;
+    }
+
+    /// The metadata describing the current non-ephemeral topics and channels.
+    pub fn metadata(&self) -> Metadata {
+        let topics: Vec<TopicMetadata> = self
+            .topics()
+            .iter()
+            .filter(|t| !t.ephemeral)
+            .map(|t| {
+                let channels: Vec<ChannelMetadata> = t
+                    .channels()
+                    .iter()
+                    .filter(|c| !c.ephemeral)
+                    .map(|c| ChannelMetadata {
+                        name: c.name.clone(),
+                        paused: c.is_paused(),
+                    })
+                    .collect();
+                TopicMetadata {
+                    name: t.name.clone(),
+                    paused: t.is_paused(),
+                    channels: (!channels.is_empty()).then_some(channels),
+                }
+            })
+            .collect();
+        Metadata {
+            topics: (!topics.is_empty()).then_some(topics),
+            version: crate::VERSION.to_string(),
+        }
+    }
+
+    /// Rewrites `nsqd.dat` after topics, channels or pause flags changed.
+    pub fn metadata_changed(&self) {
+        if !self.persist_enabled.load(Ordering::Relaxed) {
+            return;
+        }
+        if let Err(e) = self.persist_metadata() {
+            tracing::error!("{e}");
+        }
+    }
+
+    /// Writes `nsqd.dat` now.
+    pub fn persist_metadata(&self) -> Result<(), metadata::MetadataError> {
+        let _guard = self.metadata_lock.lock();
+        metadata::save(&self.opts.data_path, &self.metadata())
+    }
+
+    /// Recreates topics, channels and paused flags from `nsqd.dat`, if present.
+    pub fn load_metadata(&self) -> Result<(), metadata::MetadataError> {
+        let Some(meta) = metadata::load(&self.opts.data_path)? else {
+            return Ok(());
+        };
+        self.persist_enabled.store(false, Ordering::Relaxed);
+        for t in meta.topics.unwrap_or_default() {
+            if !nsq_protocol::is_valid_topic_name(&t.name) {
+                tracing::warn!("skipping creation of invalid topic {}", t.name);
+                continue;
+            }
+            let topic = self.get_or_create_topic(&t.name);
+            if t.paused {
+                topic.set_paused(true);
+            }
+            for c in t.channels.unwrap_or_default() {
+                if !nsq_protocol::is_valid_channel_name(&c.name) {
+                    tracing::warn!("skipping creation of invalid channel {}", c.name);
+                    continue;
+                }
+                if let Ok((channel, _)) = topic.get_or_create_channel(&c.name) {
+                    if c.paused {
+                        channel.set_paused(true);
+                    }
+                }
+            }
+        }
+        self.persist_enabled.store(true, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Runs until shutdown: requeues timed-out in-flight messages and releases

@@ -10,6 +10,9 @@ use tokio_util::task::TaskTracker;
 /// Why nsqd could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// `nsqd.dat` could not be read or written.
+    #[error(transparent)]
+    Metadata(#[from] crate::metadata::MetadataError),
     /// A listener could not be bound.
     #[error("listen ({addr}) failed - {source}")]
     Listen {
@@ -66,6 +69,8 @@ pub async fn run(
         tracing::info!("HTTP: listening on {a}");
     }
     let nsqd: Arc<Nsqd> = Nsqd::new(opts, addrs);
+    nsqd.load_metadata()?;
+    nsqd.persist_metadata()?;
     let tasks = TaskTracker::new();
     tasks.spawn(nsqd.clone().run_deadline_scanner());
     tasks.spawn(crate::tcp::serve(nsqd.clone(), listeners.tcp, tasks.clone()));
@@ -77,6 +82,9 @@ pub async fn run(
     nsqd.shutdown.cancel();
     tasks.close();
     tasks.wait().await;
+    if let Err(e) = nsqd.persist_metadata() {
+        tracing::error!("{e}");
+    }
     tracing::info!("NSQ: bye");
     Ok(())
 }

@@ -109,7 +109,12 @@ impl Connection {
             attempt += 1;
             let topic = self.nsqd.get_or_create_topic(topic_name);
             let channel = match topic.get_or_create_channel(channel_name) {
-                Ok((ch, _)) => ch,
+                Ok((ch, created)) => {
+                    if created && !ch.ephemeral && !topic.ephemeral {
+                        self.nsqd.metadata_changed();
+                    }
+                    ch
+                }
                 Err(_) if attempt < 2 => continue,
                 Err(_) => {
                     return Err(ProtocolError::new(
