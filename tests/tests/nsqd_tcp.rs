@@ -450,3 +450,47 @@ async fn sample_rate_drops_most_messages() {
     // About 11% of 1000; far from all of them and not none.
     assert!((30..300).contains(&got), "sampled {got}");
 }
+
+#[tokio::test]
+async fn output_buffer_holds_messages_until_timeout_unless_rdy_is_used_up() {
+    let d = Daemon::nsqd(&[]);
+    let mut c = V2Client::connect(d.tcp()).await;
+    c.identify(json!({"output_buffer_timeout": 1000})).await;
+    c.subscribe("ob", "c").await;
+    c.send(Command::Rdy(10)).await;
+    let mut p = producer(&d).await;
+    let started = Instant::now();
+    p.publish("ob", b"buffered").await;
+    // Credit left: the frame waits in the output buffer for the timeout.
+    c.expect_silence(Duration::from_millis(600)).await;
+    let m = c.expect_message().await;
+    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    c.send(Command::Fin(m.id)).await;
+    // RDY used up: flushed at once.
+    c.send(Command::Rdy(1)).await;
+    let started = Instant::now();
+    p.publish("ob", b"immediate").await;
+    let m = c.expect_message().await;
+    assert_eq!(&m.body[..], b"immediate");
+    assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn mpub_body_too_big_for_max_body_size() {
+    let d = Daemon::nsqd(&["--max-body-size=100"]);
+    let mut c = V2Client::connect(d.tcp()).await;
+    c.send_raw(&[b"MPUB t\n".as_slice(), &101u32.to_be_bytes()].concat()).await;
+    assert_eq!(
+        c.expect_closed(CLOSE_WAIT).await,
+        vec![Frame::Error(Bytes::from_static(b"E_BAD_BODY MPUB body too big 101 > 100"))]
+    );
+}
+
+#[tokio::test]
+async fn oversized_command_line_closes_without_error_frame() {
+    let d = Daemon::nsqd(&[]);
+    let mut c = V2Client::connect(d.tcp()).await;
+    let long = format!("PUB {}\n", "a".repeat(20_000));
+    c.send_raw(long.as_bytes()).await;
+    assert_eq!(c.expect_closed(CLOSE_WAIT).await, vec![]);
+}

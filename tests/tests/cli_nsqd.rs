@@ -1,0 +1,79 @@
+//! nsqd's command line and process behaviour: Go flag syntax, --version, signals.
+
+use nsq_test_support::daemon::binary_path;
+use nsq_test_support::{http_request, Daemon};
+use std::process::Command;
+use std::time::Duration;
+
+#[test]
+fn version_prints_compatible_version() {
+    let out = Command::new(binary_path("nsqd")).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.starts_with("nsqd v1.3.0 (built w/"), "{text}");
+}
+
+#[test]
+fn unknown_flag_exits_2_with_go_message() {
+    let out = Command::new(binary_path("nsqd")).arg("--no-such-flag").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("flag provided but not defined: -no-such-flag"), "{err}");
+    assert!(err.contains("Usage of nsqd:"), "{err}");
+}
+
+#[test]
+fn bad_node_id_is_fatal() {
+    let out = Command::new(binary_path("nsqd")).arg("--node-id=1024").output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--node-id must be [0,1024)"), "{err}");
+}
+
+#[tokio::test]
+async fn single_dash_go_flags_work_and_sigterm_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = vec![
+        "-tcp-address=127.0.0.1:0".to_string(),
+        "-http-address".to_string(),
+        "127.0.0.1:0".to_string(),
+        format!("-data-path={}", dir.path().display()),
+        "-msg-timeout=5s".to_string(),
+        "--verbose".to_string(),
+    ];
+    let mut d = Daemon::start_with_dir("nsqd", &args, &["TCP", "HTTP"], Some(dir));
+    let r = http_request(d.http(), "GET", "/config/msg_timeout", b"").await;
+    assert_eq!(r.text(), "5000000000");
+    let status = d.terminate();
+    assert_eq!(status.code(), Some(0), "log:\n{}", d.log_text());
+    assert!(d.wait_for_log("NSQ: bye", Duration::from_secs(1)), "{}", d.log_text());
+}
+
+#[tokio::test]
+async fn topics_channels_and_pause_state_survive_restart() {
+    let mut d = Daemon::nsqd(&[]);
+    let h = d.http();
+    http_request(h, "POST", "/topic/create?topic=keep", b"").await;
+    http_request(h, "POST", "/channel/create?topic=keep&channel=paused", b"").await;
+    http_request(h, "POST", "/channel/create?topic=keep&channel=open", b"").await;
+    http_request(h, "POST", "/channel/pause?topic=keep&channel=paused", b"").await;
+    http_request(h, "POST", "/topic/create?topic=gone%23ephemeral", b"").await;
+    assert_eq!(d.terminate().code(), Some(0));
+    let dir = d.take_data_dir().unwrap();
+    let path = dir.path().to_path_buf();
+    let meta = std::fs::read_to_string(path.join("nsqd.dat")).unwrap();
+    assert_eq!(
+        meta,
+        r#"{"topics":[{"name":"keep","paused":false,"channels":[{"name":"open","paused":false},{"name":"paused","paused":true}]}],"version":"1.3.0"}"#
+    );
+    let d2 = Daemon::nsqd_in(dir, &path, &[]);
+    let v = http_request(d2.http(), "GET", "/stats?format=json", b"").await.json();
+    let topics = v["topics"].as_array().unwrap();
+    assert_eq!(topics.len(), 1);
+    assert_eq!(topics[0]["topic_name"], "keep");
+    let ch = topics[0]["channels"].as_array().unwrap();
+    assert_eq!(ch[0]["channel_name"], "open");
+    assert_eq!(ch[0]["paused"], false);
+    assert_eq!(ch[1]["channel_name"], "paused");
+    assert_eq!(ch[1]["paused"], true);
+}
