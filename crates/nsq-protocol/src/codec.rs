@@ -10,6 +10,10 @@
 //! Magic handling is not part of the codecs: the server reads the 4 magic
 //! bytes itself before wrapping the socket.
 
+mod client;
+mod line;
+mod server;
+
 use crate::command::Command;
 use crate::error::ProtocolError;
 use crate::frame::Frame;
@@ -83,12 +87,21 @@ pub enum DecodeError {
 }
 
 /// Decodes client commands on the server side of a V2 connection.
+///
+/// The decoder reads `context` each time it starts a command, so the server
+/// must update it (after SUB, CLS, IDENTIFY, a TLS upgrade) before asking for
+/// the next command. A command is returned only once its line and its whole
+/// body have arrived; bodies are slices of the read buffer, not copies.
+/// Partial progress is kept inside the codec, so keep feeding it the same
+/// buffer.
 #[derive(Debug, Clone, Default)]
 pub struct ServerCodec {
     /// Limits enforced while decoding.
     pub limits: CodecLimits,
     /// Connection facts that decide which commands are allowed.
     pub context: ConnContext,
+    /// Progress inside the command being decoded.
+    progress: server::Progress,
 }
 
 impl ServerCodec {
@@ -97,7 +110,17 @@ impl ServerCodec {
         ServerCodec {
             limits,
             context: ConnContext::default(),
+            progress: server::Progress::default(),
         }
+    }
+
+    /// The topic of an MPUB whose command line was just accepted, reported
+    /// once. nsqd checks authorization and creates the topic right after the
+    /// MPUB line, before it reads the body (so an auth error wins over a body
+    /// error, and the topic exists even if the body proves invalid). Call
+    /// this after every `decode`, whatever it returned, to do the same.
+    pub fn take_mpub_topic(&mut self) -> Option<String> {
+        self.progress.mpub_started.take()
     }
 }
 
@@ -106,8 +129,14 @@ impl Decoder for ServerCodec {
     type Error = DecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Command>, DecodeError> {
-        let _ = src;
-        todo!("parse one command with nsqd v1.3.0's checks; Ok(None) until complete")
+        server::decode(&mut self.progress, &self.context, &self.limits, src)
+    }
+
+    /// At end of input, a command cut off inside its body yields nsqd's
+    /// "failed to read ..." error; a partial command line ends the stream
+    /// quietly (nsqd closes without an error frame).
+    fn decode_eof(&mut self, src: &mut BytesMut) -> Result<Option<Command>, DecodeError> {
+        server::decode_eof(&mut self.progress, &self.context, &self.limits, src)
     }
 }
 
@@ -140,8 +169,7 @@ impl Decoder for ClientCodec {
     type Error = FrameDecodeError;
 
     fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Frame>, FrameDecodeError> {
-        let _ = src;
-        todo!("decode one [u32 size][i32 type][data] frame")
+        client::decode_frame(self.max_frame_size, src)
     }
 }
 

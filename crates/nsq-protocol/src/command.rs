@@ -6,7 +6,7 @@
 //! only. The client codec encodes them.
 
 use crate::message::MessageId;
-use bytes::Bytes;
+use bytes::{BufMut, Bytes, BytesMut};
 
 /// One command from a V2 client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,9 +83,81 @@ impl Command {
         }
     }
 
-    /// Appends the wire encoding of this command (what a client sends).
-    pub fn encode(&self, buf: &mut bytes::BytesMut) {
-        let _ = buf;
-        todo!("encode every variant exactly as a client would send it")
+    /// Appends the wire encoding of this command (what a client sends):
+    /// `NAME params\n`, followed for IDENTIFY, AUTH, PUB and DPUB by
+    /// `[u32 size][body]` and for MPUB by
+    /// `[u32 body size][u32 count]([u32 size][body])*`.
+    ///
+    /// Message ids are written as their raw 16 bytes; an id holding a space,
+    /// `\r` or `\n` cannot be carried by the line protocol.
+    pub fn encode(&self, buf: &mut BytesMut) {
+        match self {
+            Command::Identify(body) => put_with_body(buf, &["IDENTIFY"], body),
+            Command::Auth(secret) => put_with_body(buf, &["AUTH"], secret),
+            Command::Sub { topic, channel } => put_line(buf, &["SUB", topic, channel]),
+            Command::Pub { topic, body } => put_with_body(buf, &["PUB", topic], body),
+            Command::Mpub { topic, bodies } => {
+                put_line(buf, &["MPUB", topic]);
+                let payload: usize = bodies.iter().map(|b| 4 + b.len()).sum();
+                buf.reserve(8 + payload);
+                buf.put_u32(wire_len(4 + payload));
+                buf.put_u32(wire_len(bodies.len()));
+                for body in bodies {
+                    buf.put_u32(wire_len(body.len()));
+                    buf.put_slice(body);
+                }
+            }
+            Command::Dpub {
+                topic,
+                defer_ms,
+                body,
+            } => put_with_body(buf, &["DPUB", topic, &defer_ms.to_string()], body),
+            Command::Rdy(count) => put_line(buf, &["RDY", &count.to_string()]),
+            Command::Fin(id) => put_id_line(buf, "FIN", id, None),
+            Command::Req { id, timeout_ms } => put_id_line(buf, "REQ", id, Some(*timeout_ms)),
+            Command::Touch(id) => put_id_line(buf, "TOUCH", id, None),
+            Command::Cls => put_line(buf, &["CLS"]),
+            Command::Nop => put_line(buf, &["NOP"]),
+        }
     }
+}
+
+/// A length as the 32-bit size field. Lengths beyond `u32::MAX` cannot be
+/// sent; they are written as `u32::MAX` (the server rejects that size).
+fn wire_len(len: usize) -> u32 {
+    u32::try_from(len).unwrap_or(u32::MAX)
+}
+
+/// `part part ...\n`.
+fn put_line(buf: &mut BytesMut, parts: &[&str]) {
+    let len: usize = parts.iter().map(|p| p.len() + 1).sum();
+    buf.reserve(len);
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            buf.put_u8(b' ');
+        }
+        buf.put_slice(part.as_bytes());
+    }
+    buf.put_u8(b'\n');
+}
+
+/// `NAME <id>[ <timeout>]\n`; the id is written as raw bytes.
+fn put_id_line(buf: &mut BytesMut, name: &str, id: &MessageId, timeout_ms: Option<u64>) {
+    buf.reserve(name.len() + 40);
+    buf.put_slice(name.as_bytes());
+    buf.put_u8(b' ');
+    buf.put_slice(id.as_bytes());
+    if let Some(ms) = timeout_ms {
+        buf.put_u8(b' ');
+        buf.put_slice(ms.to_string().as_bytes());
+    }
+    buf.put_u8(b'\n');
+}
+
+/// A line followed by `[u32 size][body]`.
+fn put_with_body(buf: &mut BytesMut, parts: &[&str], body: &[u8]) {
+    put_line(buf, parts);
+    buf.reserve(4 + body.len());
+    buf.put_u32(wire_len(body.len()));
+    buf.put_slice(body);
 }

@@ -5,7 +5,10 @@
 //! default, a value of the wrong JSON type (a float or a string for an int)
 //! is an error.
 
-use crate::error::ProtocolError;
+mod gojson;
+
+use crate::error::{ErrorCode, ProtocolError};
+use gojson::{JsonError, Value};
 use serde::Serialize;
 
 /// The fields a client may send in IDENTIFY; `None` when absent or `null`.
@@ -162,8 +165,13 @@ impl IdentifyRequest {
     /// Decodes the IDENTIFY body with Go JSON rules.
     /// Any failure is `E_BAD_BODY IDENTIFY failed to decode JSON body`.
     pub fn from_json(body: &[u8]) -> Result<IdentifyRequest, ProtocolError> {
-        let _ = body;
-        todo!()
+        let mut req = IdentifyRequest::default();
+        gojson::walk_object(body, |key, value| match Field::for_key(key) {
+            Some(field) => req.set(field, value),
+            None => Ok(()),
+        })
+        .map_err(|_| bad_body("failed to decode JSON body"))?;
+        Ok(req)
     }
 
     /// Validates the values against `limits` (order: heartbeat_interval,
@@ -171,20 +179,262 @@ impl IdentifyRequest {
     /// and computes the effective settings. Out-of-range values are
     /// `E_BAD_BODY IDENTIFY <reason>`; snappy and deflate both granted is
     /// `E_IDENTIFY_FAILED cannot enable both deflate and snappy compression`.
+    ///
+    /// This is the first IDENTIFY of a connection: values sent as 0 (or not
+    /// sent) take the server defaults. See [`IdentifyRequest::negotiate_from`]
+    /// for a repeated IDENTIFY.
     pub fn negotiate(
         &self,
         limits: &ServerIdentifyLimits,
     ) -> Result<NegotiatedSettings, ProtocolError> {
-        let _ = limits;
-        todo!()
+        self.negotiate_from(&NegotiatedSettings::initial(limits), limits)
+    }
+
+    /// Like [`IdentifyRequest::negotiate`], starting from the connection's
+    /// `current` settings: nsqd keeps the current heartbeat interval, output
+    /// buffer size and timeout, and msg timeout when a value is sent as 0 or
+    /// omitted, so a second IDENTIFY does not reset them to the defaults.
+    /// Client id, hostname, user agent and sample rate are always replaced.
+    ///
+    /// Compression and TLS are only granted with `feature_negotiation`
+    /// (without it nsqd answers `OK` and upgrades nothing, so the
+    /// deflate-and-snappy conflict cannot arise either).
+    pub fn negotiate_from(
+        &self,
+        current: &NegotiatedSettings,
+        limits: &ServerIdentifyLimits,
+    ) -> Result<NegotiatedSettings, ProtocolError> {
+        let heartbeat_interval_ms = match self.heartbeat_interval.unwrap_or(0) {
+            -1 => None,
+            0 => current.heartbeat_interval_ms,
+            n if (1000..=limits.max_heartbeat_interval_ms).contains(&n) => Some(n),
+            n => return Err(bad_body(format!("heartbeat interval ({n}) is invalid"))),
+        };
+
+        let mut output_buffer_timeout_ms = match self.output_buffer_timeout.unwrap_or(0) {
+            -1 => 0,
+            0 => current.output_buffer_timeout_ms,
+            n if (limits.min_output_buffer_timeout_ms..=limits.max_output_buffer_timeout_ms)
+                .contains(&n) =>
+            {
+                n
+            }
+            n => return Err(bad_body(format!("output buffer timeout ({n}) is invalid"))),
+        };
+
+        let output_buffer_size = match self.output_buffer_size.unwrap_or(0) {
+            -1 => {
+                output_buffer_timeout_ms = 0;
+                1
+            }
+            0 => current.output_buffer_size,
+            n if (64..=limits.max_output_buffer_size).contains(&n) => n,
+            n => return Err(bad_body(format!("output buffer size ({n}) is invalid"))),
+        };
+
+        let sample_rate = self.sample_rate.unwrap_or(0);
+        if !(0..=99).contains(&sample_rate) {
+            return Err(bad_body(format!("sample rate ({sample_rate}) is invalid")));
+        }
+
+        let msg_timeout_ms = match self.msg_timeout.unwrap_or(0) {
+            0 => current.msg_timeout_ms,
+            n if (1000..=limits.max_msg_timeout_ms).contains(&n) => n,
+            n => return Err(bad_body(format!("msg timeout ({n}) is invalid"))),
+        };
+
+        let feature_negotiation = self.feature_negotiation.unwrap_or(false);
+        let tls_v1 = feature_negotiation && limits.tls_available && self.tls_v1.unwrap_or(false);
+        let deflate =
+            feature_negotiation && limits.deflate_enabled && self.deflate.unwrap_or(false);
+        let snappy = feature_negotiation && limits.snappy_enabled && self.snappy.unwrap_or(false);
+        let requested_level = self.deflate_level.unwrap_or(0);
+        let deflate_level = if deflate && requested_level > 0 {
+            requested_level
+        } else {
+            DEFAULT_DEFLATE_LEVEL
+        }
+        .min(limits.max_deflate_level);
+        if deflate && snappy {
+            return Err(ProtocolError::new(
+                ErrorCode::IdentifyFailed,
+                "cannot enable both deflate and snappy compression",
+            ));
+        }
+
+        Ok(NegotiatedSettings {
+            client_id: self.client_id.clone().unwrap_or_default(),
+            hostname: self.hostname.clone().unwrap_or_default(),
+            user_agent: self.user_agent.clone().unwrap_or_default(),
+            feature_negotiation,
+            heartbeat_interval_ms,
+            output_buffer_size,
+            output_buffer_timeout_ms,
+            sample_rate,
+            msg_timeout_ms,
+            tls_v1,
+            deflate,
+            deflate_level,
+            snappy,
+        })
+    }
+
+    /// Stores one decoded member; a `null` leaves the field as it was.
+    fn set(&mut self, field: Field, value: Value<'_>) -> Result<(), JsonError> {
+        if value == Value::Null {
+            return Ok(());
+        }
+        match field {
+            Field::ClientId => self.client_id = Some(json_string(value)?),
+            Field::Hostname => self.hostname = Some(json_string(value)?),
+            Field::UserAgent => self.user_agent = Some(json_string(value)?),
+            Field::FeatureNegotiation => self.feature_negotiation = Some(json_bool(value)?),
+            Field::HeartbeatInterval => self.heartbeat_interval = Some(json_int(value)?),
+            Field::OutputBufferSize => self.output_buffer_size = Some(json_int(value)?),
+            Field::OutputBufferTimeout => self.output_buffer_timeout = Some(json_int(value)?),
+            Field::TlsV1 => self.tls_v1 = Some(json_bool(value)?),
+            Field::Snappy => self.snappy = Some(json_bool(value)?),
+            Field::Deflate => self.deflate = Some(json_bool(value)?),
+            Field::DeflateLevel => self.deflate_level = Some(json_int(value)?),
+            Field::SampleRate => self.sample_rate = Some(json_int(value)?),
+            Field::MsgTimeout => self.msg_timeout = Some(json_int(value)?),
+        }
+        Ok(())
     }
 }
 
+/// Deflate level used when the client asks for none (or for 0 or less).
+const DEFAULT_DEFLATE_LEVEL: i64 = 6;
+
+/// The nsqd release this implementation answers as.
+pub const VERSION: &str = "1.3.0";
+
+fn bad_body(reason: impl std::fmt::Display) -> ProtocolError {
+    ProtocolError::new(ErrorCode::BadBody, format!("IDENTIFY {reason}"))
+}
+
+fn json_string(value: Value<'_>) -> Result<String, JsonError> {
+    match value {
+        Value::Str(raw) => Ok(String::from_utf8_lossy(&gojson::unquote(raw)).into_owned()),
+        _ => Err(JsonError),
+    }
+}
+
+fn json_bool(value: Value<'_>) -> Result<bool, JsonError> {
+    match value {
+        Value::Bool(b) => Ok(b),
+        _ => Err(JsonError),
+    }
+}
+
+/// An integer literal: no fraction, no exponent, within the field's range.
+fn json_int<T: std::str::FromStr>(value: Value<'_>) -> Result<T, JsonError> {
+    match value {
+        Value::Number(raw) => std::str::from_utf8(raw)
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .ok_or(JsonError),
+        _ => Err(JsonError),
+    }
+}
+
+/// The IDENTIFY members nsqd reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    ClientId,
+    Hostname,
+    UserAgent,
+    FeatureNegotiation,
+    HeartbeatInterval,
+    OutputBufferSize,
+    OutputBufferTimeout,
+    TlsV1,
+    Snappy,
+    Deflate,
+    DeflateLevel,
+    SampleRate,
+    MsgTimeout,
+}
+
+impl Field {
+    const ALL: [(&'static str, Field); 13] = [
+        ("client_id", Field::ClientId),
+        ("hostname", Field::Hostname),
+        ("user_agent", Field::UserAgent),
+        ("feature_negotiation", Field::FeatureNegotiation),
+        ("heartbeat_interval", Field::HeartbeatInterval),
+        ("output_buffer_size", Field::OutputBufferSize),
+        ("output_buffer_timeout", Field::OutputBufferTimeout),
+        ("tls_v1", Field::TlsV1),
+        ("snappy", Field::Snappy),
+        ("deflate", Field::Deflate),
+        ("deflate_level", Field::DeflateLevel),
+        ("sample_rate", Field::SampleRate),
+        ("msg_timeout", Field::MsgTimeout),
+    ];
+
+    /// The field a JSON key fills, matched case-insensitively as Go does.
+    fn for_key(key: &[u8]) -> Option<Field> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| key_matches(name, key))
+            .map(|&(_, field)| field)
+    }
+}
+
+/// Go's key folding for these (ASCII, lower-case) names: ASCII letters match
+/// either case, and `s` / `k` also match U+017F and U+212A, the non-ASCII
+/// runes that fold to them.
+fn key_matches(name: &str, key: &[u8]) -> bool {
+    let Ok(key) = std::str::from_utf8(key) else {
+        return false;
+    };
+    let mut folded = key.chars().map(|c| match c {
+        '\u{17f}' => 's',
+        '\u{212a}' => 'k',
+        c => c.to_ascii_lowercase(),
+    });
+    name.chars().all(|n| folded.next() == Some(n)) && folded.next().is_none()
+}
+
 impl NegotiatedSettings {
+    /// The settings of a connection that has not sent IDENTIFY: server
+    /// defaults, empty names, no upgrades.
+    pub fn initial(limits: &ServerIdentifyLimits) -> NegotiatedSettings {
+        NegotiatedSettings {
+            client_id: String::new(),
+            hostname: String::new(),
+            user_agent: String::new(),
+            feature_negotiation: false,
+            heartbeat_interval_ms: Some(limits.default_heartbeat_interval_ms),
+            output_buffer_size: limits.default_output_buffer_size,
+            output_buffer_timeout_ms: limits.default_output_buffer_timeout_ms,
+            sample_rate: 0,
+            msg_timeout_ms: limits.default_msg_timeout_ms,
+            tls_v1: false,
+            deflate: false,
+            deflate_level: DEFAULT_DEFLATE_LEVEL.min(limits.max_deflate_level),
+            snappy: false,
+        }
+    }
+
     /// The JSON reply sent when `feature_negotiation` was requested.
     pub fn response(&self, limits: &ServerIdentifyLimits) -> IdentifyResponse {
-        let _ = limits;
-        todo!()
+        IdentifyResponse {
+            max_rdy_count: limits.max_rdy_count,
+            version: VERSION.to_string(),
+            max_msg_timeout: limits.max_msg_timeout_ms,
+            msg_timeout: self.msg_timeout_ms,
+            tls_v1: self.tls_v1,
+            deflate: self.deflate,
+            deflate_level: self.deflate_level,
+            max_deflate_level: limits.max_deflate_level,
+            snappy: self.snappy,
+            sample_rate: self.sample_rate,
+            auth_required: limits.auth_required,
+            output_buffer_size: self.output_buffer_size,
+            output_buffer_timeout: self.output_buffer_timeout_ms,
+        }
     }
 }
 

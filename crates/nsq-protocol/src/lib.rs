@@ -18,6 +18,7 @@ pub mod identify;
 pub mod lookup;
 pub mod message;
 pub mod names;
+mod text;
 
 pub use codec::{ClientCodec, CodecLimits, ServerCodec};
 pub use command::Command;

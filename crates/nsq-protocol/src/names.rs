@@ -43,7 +43,10 @@ mod tests {
             assert!(is_valid_channel_name(n), "{n}");
         }
         assert!(is_valid_topic_name(&"a".repeat(64)));
-        assert!(is_valid_topic_name(&format!("{}#ephemeral", "a".repeat(54))));
+        assert!(is_valid_topic_name(&format!(
+            "{}#ephemeral",
+            "a".repeat(54)
+        )));
     }
 
     #[test]
@@ -60,7 +63,10 @@ mod tests {
             assert!(!is_valid_topic_name(n), "{n:?}");
         }
         assert!(!is_valid_topic_name(&"a".repeat(65)));
-        assert!(!is_valid_topic_name(&format!("{}#ephemeral", "a".repeat(55))));
+        assert!(!is_valid_topic_name(&format!(
+            "{}#ephemeral",
+            "a".repeat(55)
+        )));
     }
 
     #[test]

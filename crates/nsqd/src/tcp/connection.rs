@@ -70,6 +70,8 @@ pub(super) struct Connection {
     pub flush_at: Option<Instant>,
     pub last_read: Instant,
     pub scratch: Vec<Message>,
+    /// Settings from the last IDENTIFY (a repeated IDENTIFY keeps what it omits).
+    pub negotiated: Option<nsq_protocol::NegotiatedSettings>,
 }
 
 impl Connection {
@@ -109,6 +111,7 @@ impl Connection {
             flush_at: None,
             last_read: Instant::now(),
             scratch: Vec::new(),
+            negotiated: None,
             nsqd,
         };
         let exit = conn.event_loop().await;

@@ -5,7 +5,7 @@ use super::connection::{Connection, Exit, Subscription};
 use crate::channel::{InFlightError, SubscribeError};
 use bytes::Bytes;
 use nsq_protocol::codec::ClientState;
-use nsq_protocol::identify::ServerIdentifyLimits;
+use nsq_protocol::identify::{NegotiatedSettings, ServerIdentifyLimits};
 use nsq_protocol::{frame, Command, ErrorCode, IdentifyRequest, MessageId, ProtocolError};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -74,7 +74,11 @@ impl Connection {
     async fn identify(&mut self, body: &Bytes) -> Result<(), ProtocolError> {
         let request = IdentifyRequest::from_json(body)?;
         let limits = self.identify_limits();
-        let settings = request.negotiate(&limits)?;
+        let current = self
+            .negotiated
+            .take()
+            .unwrap_or_else(|| NegotiatedSettings::initial(&limits));
+        let settings = request.negotiate_from(&current, &limits)?;
         {
             let mut ident = self.stats.identity.lock();
             ident.client_id = settings.client_id.clone();
@@ -97,6 +101,7 @@ impl Connection {
         } else {
             frame::OK.to_vec()
         };
+        self.negotiated = Some(settings);
         self.send_response(&reply).await.map_err(|_| closed())?;
         Ok(())
     }
