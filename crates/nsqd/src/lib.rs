@@ -14,6 +14,7 @@ pub mod channel;
 pub mod client_stats;
 pub mod flags;
 pub mod guid;
+pub mod lookup;
 pub mod metadata;
 mod http;
 pub mod nsqd;

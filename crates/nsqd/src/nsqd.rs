@@ -4,6 +4,8 @@
 use crate::client_stats::{ClientId, ClientStats};
 use crate::options::Options;
 use crate::topic::Topic;
+use crate::channel::Channel;
+use crate::lookup::{LookupEvent, LookupPeers};
 use crate::metadata::{self, ChannelMetadata, Metadata, TopicMetadata};
 use nsq_app::logging::LogLevel;
 use std::sync::atomic::AtomicBool;
@@ -43,6 +45,7 @@ pub struct Nsqd {
     log_level: AtomicI32,
     persist_enabled: AtomicBool,
     metadata_lock: Mutex<()>,
+    lookup: LookupPeers,
     /// Cancelled when nsqd shuts down; every task watches it.
     pub shutdown: CancellationToken,
 }
@@ -55,6 +58,7 @@ impl Nsqd {
             log_level: AtomicI32::new(opts.log_level),
             persist_enabled: AtomicBool::new(true),
             metadata_lock: Mutex::new(()),
+            lookup: LookupPeers::default(),
             opts,
             start_time: unix_seconds(),
             addrs,
@@ -81,7 +85,69 @@ impl Nsqd {
         if !topic.ephemeral {
             self.metadata_changed();
         }
+        self.lookup
+            .notify(LookupEvent::Register(name.to_string(), None));
         topic
+    }
+
+    /// The channel `name` of `topic`, created (and registered, persisted) if missing.
+    pub fn get_or_create_channel(
+        &self,
+        topic: &Arc<Topic>,
+        name: &str,
+    ) -> Result<Arc<Channel>, crate::topic::PutError> {
+        let (channel, created) = topic.get_or_create_channel(name)?;
+        if created {
+            tracing::info!("CHANNEL({}:{name}): created", topic.name);
+            if !channel.ephemeral && !topic.ephemeral {
+                self.metadata_changed();
+            }
+            self.lookup.notify(LookupEvent::Register(
+                topic.name.clone(),
+                Some(name.to_string()),
+            ));
+        }
+        Ok(channel)
+    }
+
+    /// Deletes a channel of `topic` with its messages; false if it did not exist.
+    pub fn delete_channel(&self, topic: &Topic, name: &str) -> bool {
+        if !topic.delete_channel(name) {
+            return false;
+        }
+        tracing::info!("CHANNEL({}:{name}): deleted", topic.name);
+        self.channel_deleted(topic, name);
+        true
+    }
+
+    fn channel_deleted(&self, topic: &Topic, name: &str) {
+        self.metadata_changed();
+        self.lookup.notify(LookupEvent::Unregister(
+            topic.name.clone(),
+            Some(name.to_string()),
+        ));
+    }
+
+    /// What a freshly connected lookupd must be told: per topic, one
+    /// REGISTER per channel, or the bare topic when it has none.
+    pub fn registrations(&self) -> Vec<LookupEvent> {
+        let mut out = Vec::new();
+        for topic in self.topics() {
+            let channels = topic.channels();
+            if channels.is_empty() {
+                out.push(LookupEvent::Register(topic.name.clone(), None));
+            }
+            for ch in channels {
+                out.push(LookupEvent::Register(topic.name.clone(), Some(ch.name.clone())));
+            }
+        }
+        out
+    }
+
+    /// Starts talking to the configured lookupds.
+    pub fn start_lookup(self: &Arc<Self>) {
+        let addresses = self.lookupd_addresses();
+        self.lookup.set_addresses(self, &addresses);
     }
 
     /// The topic `name`, if it exists.
@@ -99,9 +165,16 @@ impl Nsqd {
         let removed = self.topics.write().remove(name);
         match removed {
             Some(t) => {
+                let channels: Vec<String> = t.channels().iter().map(|c| c.name.clone()).collect();
                 t.delete();
                 tracing::info!("TOPIC({name}): deleted");
                 self.metadata_changed();
+                self.lookup
+                    .notify(LookupEvent::Unregister(name.to_string(), None));
+                for ch in channels {
+                    self.lookup
+                        .notify(LookupEvent::Unregister(name.to_string(), Some(ch)));
+                }
                 true
             }
             None => false,
@@ -113,14 +186,21 @@ impl Nsqd {
     pub fn cleanup_after_consumer(&self, topic: &Arc<Topic>, channel: &str) {
         if topic.delete_channel_if_unused(channel) {
             tracing::info!("CHANNEL({}:{channel}): deleted (ephemeral, no consumers)", topic.name);
+            self.lookup.notify(LookupEvent::Unregister(
+                topic.name.clone(),
+                Some(channel.to_string()),
+            ));
         }
         if topic.ephemeral {
             let mut topics = self.topics.write();
             let still_ours = topics.get(&topic.name).is_some_and(|t| Arc::ptr_eq(t, topic));
             if still_ours && topic.has_no_channels() {
                 topics.remove(&topic.name);
+                drop(topics);
                 topic.delete();
                 tracing::info!("TOPIC({}): deleted (ephemeral, no channels)", topic.name);
+                self.lookup
+                    .notify(LookupEvent::Unregister(topic.name.clone(), None));
             }
         }
     }
@@ -181,8 +261,15 @@ impl Nsqd {
     }
 
     /// Replaces the nsqlookupd TCP addresses (`PUT /config/nsqlookupd_tcp_addresses`).
-    pub fn set_lookupd_addresses(&self, addresses: Vec<String>) {
-        *self.lookupd_addresses.lock() = addresses;
+    pub fn set_lookupd_addresses(self: &Arc<Self>, addresses: Vec<String>) {
+        let mut unique: Vec<String> = Vec::new();
+        for a in addresses {
+            if !unique.contains(&a) {
+                unique.push(a);
+            }
+        }
+        *self.lookupd_addresses.lock() = unique.clone();
+        self.lookup.set_addresses(self, &unique);
     }
 
     /// The metadata describing the current non-ephemeral topics and channels.
@@ -250,7 +337,7 @@ impl Nsqd {
                     tracing::warn!("skipping creation of invalid channel {}", c.name);
                     continue;
                 }
-                if let Ok((channel, _)) = topic.get_or_create_channel(&c.name) {
+                if let Ok(channel) = self.get_or_create_channel(&topic, &c.name) {
                     if c.paused {
                         channel.set_paused(true);
                     }

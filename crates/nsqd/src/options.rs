@@ -243,7 +243,6 @@ impl Options {
             (self.tls_required != TlsRequired::No, "--tls-required"),
             (!self.auth_http_addresses.is_empty(), "--auth-http-address"),
             (!self.statsd_address.is_empty(), "--statsd-address"),
-            (!self.nsqlookupd_tcp_addresses.is_empty(), "--lookupd-tcp-address"),
             (
                 !self.e2e_processing_latency_percentiles.is_empty(),
                 "--e2e-processing-latency-percentile",

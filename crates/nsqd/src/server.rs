@@ -71,6 +71,7 @@ pub async fn run(
     let nsqd: Arc<Nsqd> = Nsqd::new(opts, addrs);
     nsqd.load_metadata()?;
     nsqd.persist_metadata()?;
+    nsqd.start_lookup();
     let tasks = TaskTracker::new();
     tasks.spawn(nsqd.clone().run_deadline_scanner());
     tasks.spawn(crate::tcp::serve(nsqd.clone(), listeners.tcp, tasks.clone()));

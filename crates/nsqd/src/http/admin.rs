@@ -90,18 +90,15 @@ fn set_topic_paused(nsqd: &Nsqd, req: &RequestContext, paused: bool) -> Answer {
 /// `POST /channel/create` (the topic must exist).
 pub async fn channel_create(nsqd: Arc<Nsqd>, req: RequestContext) -> Answer {
     let (topic, name) = channel_args(&nsqd, &req)?;
-    topic
-        .get_or_create_channel(&name)
+    nsqd.get_or_create_channel(&topic, &name)
         .map_err(|_| ApiError::internal("INTERNAL_ERROR"))?;
-    nsqd.metadata_changed();
     Ok(Reply::Empty)
 }
 
 /// `POST /channel/delete`: clients of the channel are disconnected.
 pub async fn channel_delete(nsqd: Arc<Nsqd>, req: RequestContext) -> Answer {
     let (topic, channel) = existing_channel(&nsqd, &req)?;
-    topic.delete_channel(&channel.name);
-    nsqd.metadata_changed();
+    nsqd.delete_channel(&topic, &channel.name);
     Ok(Reply::Empty)
 }
 

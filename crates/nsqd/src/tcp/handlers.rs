@@ -113,13 +113,8 @@ impl Connection {
         let (topic, channel) = loop {
             attempt += 1;
             let topic = self.nsqd.get_or_create_topic(topic_name);
-            let channel = match topic.get_or_create_channel(channel_name) {
-                Ok((ch, created)) => {
-                    if created && !ch.ephemeral && !topic.ephemeral {
-                        self.nsqd.metadata_changed();
-                    }
-                    ch
-                }
+            let channel = match self.nsqd.get_or_create_channel(&topic, channel_name) {
+                Ok(ch) => ch,
                 Err(_) if attempt < 2 => continue,
                 Err(_) => {
                     return Err(ProtocolError::new(
