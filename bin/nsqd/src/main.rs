@@ -21,11 +21,12 @@ fn main() -> ExitCode {
         Err(e) => return fatal(&format!("failed to start the async runtime - {e}")),
     };
     runtime.block_on(async move {
+        let shutdown = shutdown_signal();
         let listeners = match nsqd::Listeners::bind(&opts).await {
             Ok(l) => l,
             Err(e) => return fatal(&format!("failed to instantiate nsqd - {e}")),
         };
-        match nsqd::run(opts, listeners, shutdown_signal()).await {
+        match nsqd::run(opts, listeners, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fatal(&e.to_string()),
         }

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Err(e) => return fatal(&format!("failed to start the async runtime - {e}")),
     };
     runtime.block_on(async move {
+        let shutdown = shutdown_signal();
         let tcp = match nsqlookupd::bind(&opts.tcp_address).await {
             Ok(l) => l,
             Err(e) => return fatal(&format!("failed to instantiate nsqlookupd - {e}")),
@@ -43,7 +44,7 @@ fn main() -> ExitCode {
                 Err(e) => return fatal(&format!("{what}: cannot read the bound address - {e}")),
             }
         }
-        match nsqlookupd::run(opts, tcp, http, shutdown_signal()).await {
+        match nsqlookupd::run(opts, tcp, http, shutdown).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fatal(&e.to_string()),
         }

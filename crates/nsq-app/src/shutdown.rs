@@ -1,27 +1,35 @@
 //! Graceful shutdown on SIGINT / SIGTERM, as the Go daemons do.
 
-/// Completes when the process receives SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
+use std::future::Future;
+
+/// Installs SIGINT and SIGTERM handlers at once and returns a future that
+/// completes when either arrives. Call it before binding listeners, so a
+/// signal sent as soon as the daemon reports it is listening is never lost
+/// to the default action. Must be called inside a tokio runtime.
+pub fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match (
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::terminate()),
-        ) {
-            (Ok(mut int), Ok(mut term)) => {
-                tokio::select! {
-                    _ = int.recv() => {}
-                    _ = term.recv() => {}
+        let int = signal(SignalKind::interrupt());
+        let term = signal(SignalKind::terminate());
+        async move {
+            match (int, term) {
+                (Ok(mut int), Ok(mut term)) => {
+                    tokio::select! {
+                        _ = int.recv() => {}
+                        _ = term.recv() => {}
+                    }
                 }
-            }
-            _ => {
-                let _ = tokio::signal::ctrl_c().await;
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async move {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

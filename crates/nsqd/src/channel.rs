@@ -6,7 +6,7 @@
 //! through their own `Notify`, so a message never waits on a timer to be sent.
 
 use crate::client_stats::{ClientId, ClientStats};
-use crate::store::MessageStore;
+use crate::store::{MessageStore, QueueConfig, StoredMessage};
 use nsq_protocol::{Message, MessageId};
 use parking_lot::Mutex;
 use rand::Rng;
@@ -82,9 +82,9 @@ pub struct TakeOutcome {
     pub full: bool,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct ChannelState {
-    queue: MessageStore<Message>,
+    queue: MessageStore<StoredMessage>,
     in_flight: HashMap<MessageId, InFlight>,
     in_flight_deadlines: BinaryHeap<Reverse<(Instant, MessageId)>>,
     deferred: HashMap<MessageId, (Message, Instant)>,
@@ -114,7 +114,11 @@ impl ChannelState {
     }
 
     fn enqueue(&mut self, msg: Message) {
-        self.queue.push(msg);
+        let id = msg.id;
+        if let Err(e) = self.queue.push(StoredMessage(msg)) {
+            tracing::error!("CHANNEL: failed to store message {id} - {e}");
+            return;
+        }
         self.wake_waiting(1);
     }
 
@@ -187,13 +191,25 @@ pub struct ChannelSnapshot {
 }
 
 impl Channel {
-    /// A new, empty channel.
-    pub fn new(topic_name: &str, name: &str) -> Self {
+    /// A channel whose queue is `<topic>:<channel>` in the data path (none if ephemeral).
+    pub fn new(topic_name: &str, name: &str, cfg: &QueueConfig) -> Self {
+        let ephemeral = nsq_protocol::is_ephemeral(name);
+        let queue = MessageStore::open(&format!("{topic_name}:{name}"), ephemeral, cfg);
         Channel {
             topic_name: topic_name.to_string(),
             name: name.to_string(),
-            ephemeral: nsq_protocol::is_ephemeral(name),
-            state: Mutex::new(ChannelState::default()),
+            ephemeral,
+            state: Mutex::new(ChannelState {
+                queue,
+                in_flight: HashMap::new(),
+                in_flight_deadlines: BinaryHeap::new(),
+                deferred: HashMap::new(),
+                deferred_deadlines: BinaryHeap::new(),
+                consumers: HashMap::new(),
+                waiting: VecDeque::new(),
+                paused: false,
+                deleted: false,
+            }),
             message_count: AtomicU64::new(0),
             requeue_count: AtomicU64::new(0),
             timeout_count: AtomicU64::new(0),
@@ -305,7 +321,7 @@ impl Channel {
         let mut taken = 0;
         let mut rng = (sample_rate > 0).then(rand::thread_rng);
         while credit > 0 {
-            let Some(mut msg) = st.queue.pop() else { break };
+            let Some(StoredMessage(mut msg)) = st.queue.pop() else { break };
             if let Some(rng) = rng.as_mut() {
                 if rng.gen_range(0..100) > sample_rate {
                     continue;
@@ -437,6 +453,7 @@ impl Channel {
                 moved += 1;
             }
         }
+        st.queue.sync_if_due();
         if st.in_flight_deadlines.len() > 4 * st.in_flight.len() + 1024 {
             // Drop stale heap entries left by FIN/REQ/TOUCH.
             let live: BinaryHeap<_> = st
@@ -478,11 +495,36 @@ impl Channel {
         self.state.lock().paused
     }
 
-    /// Marks the channel deleted, drops its messages and closes its consumers.
+    /// Clean shutdown: writes waiting, in-flight and deferred messages to the
+    /// disk queue (in that order; deferral and ownership are not kept) and
+    /// closes it. Ephemeral channels discard them.
+    pub fn close_for_shutdown(&self) {
+        let mut st = self.state.lock();
+        let st = &mut *st;
+        st.deleted = true;
+        let mut in_flight: Vec<InFlight> = st.in_flight.drain().map(|(_, f)| f).collect();
+        in_flight.sort_by_key(|f| f.delivered);
+        let mut deferred: Vec<(Message, Instant)> = st.deferred.drain().map(|(_, d)| d).collect();
+        deferred.sort_by_key(|(_, due)| *due);
+        let extra = in_flight
+            .into_iter()
+            .map(|f| StoredMessage(f.msg))
+            .chain(deferred.into_iter().map(|(m, _)| StoredMessage(m)));
+        if let Err(e) = st.queue.flush_and_close(extra) {
+            tracing::error!(
+                "CHANNEL({}:{}): failed to flush to disk - {e}",
+                self.topic_name,
+                self.name
+            );
+        }
+    }
+
+    /// Marks the channel deleted, drops its messages and files, and closes its consumers.
     pub fn delete(&self) {
         let mut st = self.state.lock();
         st.deleted = true;
         st.queue.clear();
+        st.queue.delete();
         st.in_flight.clear();
         st.in_flight_deadlines.clear();
         st.deferred.clear();

@@ -3,6 +3,7 @@
 
 use crate::client_stats::{ClientId, ClientStats};
 use crate::options::Options;
+use crate::store::QueueConfig;
 use crate::topic::Topic;
 use crate::channel::Channel;
 use crate::lookup::{LookupEvent, LookupPeers};
@@ -46,6 +47,7 @@ pub struct Nsqd {
     persist_enabled: AtomicBool,
     metadata_lock: Mutex<()>,
     lookup: LookupPeers,
+    queue_config: QueueConfig,
     /// Cancelled when nsqd shuts down; every task watches it.
     pub shutdown: CancellationToken,
 }
@@ -59,6 +61,7 @@ impl Nsqd {
             persist_enabled: AtomicBool::new(true),
             metadata_lock: Mutex::new(()),
             lookup: LookupPeers::default(),
+            queue_config: QueueConfig::from_options(&opts),
             opts,
             start_time: unix_seconds(),
             addrs,
@@ -78,7 +81,7 @@ impl Nsqd {
         if let Some(t) = topics.get(name) {
             return t.clone();
         }
-        let topic = Arc::new(Topic::new(name, self.opts.node_id));
+        let topic = Topic::new(name, self.opts.node_id, &self.queue_config);
         topics.insert(name.to_string(), topic.clone());
         drop(topics);
         tracing::info!("TOPIC({name}): created");
@@ -348,6 +351,16 @@ impl Nsqd {
         Ok(())
     }
 
+    /// Clean shutdown of the storage: every topic and channel writes what it
+    /// holds in memory (and in flight, and deferred) to its disk queue.
+    pub fn close_queues(&self) {
+        let topics: Vec<Arc<Topic>> = std::mem::take(&mut *self.topics.write()).into_values().collect();
+        for topic in topics {
+            tracing::info!("TOPIC({}): closing ... flushing to disk", topic.name);
+            topic.close_for_shutdown();
+        }
+    }
+
     /// Runs until shutdown: requeues timed-out in-flight messages and releases
     /// deferred ones whose time has come.
     pub async fn run_deadline_scanner(self: Arc<Self>) {
@@ -360,6 +373,7 @@ impl Nsqd {
             }
             let now = tokio::time::Instant::now();
             for topic in self.topics() {
+                topic.sync_if_due();
                 for channel in topic.channels() {
                     channel.process_deadlines(now);
                 }

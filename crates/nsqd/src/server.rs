@@ -86,6 +86,7 @@ pub async fn run(
     if let Err(e) = nsqd.persist_metadata() {
         tracing::error!("{e}");
     }
+    nsqd.close_queues();
     tracing::info!("NSQ: bye");
     Ok(())
 }

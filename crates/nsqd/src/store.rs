@@ -1,58 +1,174 @@
 //! The queue seam: where a topic's or channel's waiting messages live.
 //!
-//! Topics and channels talk to [`MessageStore`] only, so the storage behind it
-//! (memory today, memory spilling to disk with the durable queue) can change
-//! without touching delivery logic.
+//! Topics and channels talk to [`MessageStore`] only. Behind it is the queue
+//! crate's [`SpillQueue`]: up to `--mem-queue-size` items in memory, the rest
+//! in a go-diskqueue compatible disk queue (none for ephemeral names, whose
+//! overflow is dropped as in nsqd).
 
-use std::collections::VecDeque;
+use crate::options::Options;
+use nsq_protocol::{Message, MESSAGE_HEADER_LEN};
+use nsq_queue::{DiskQueue, DiskQueueOptions, PutOutcome, QueueError, QueueItem, SpillQueue};
+use std::path::PathBuf;
 
-/// A FIFO of waiting items with nsqd's depth accounting.
-#[derive(Debug)]
-pub struct MessageStore<T> {
-    memory: VecDeque<T>,
+/// Where and how topics and channels store their queues.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// `--data-path`.
+    pub data_path: PathBuf,
+    /// `--mem-queue-size`.
+    pub mem_queue_size: usize,
+    /// Disk queue tuning (`--max-bytes-per-file`, `--sync-every`, ...).
+    pub disk: DiskQueueOptions,
 }
 
-impl<T> Default for MessageStore<T> {
-    fn default() -> Self {
-        MessageStore {
-            memory: VecDeque::new(),
+impl QueueConfig {
+    /// The queue settings of `opts`.
+    pub fn from_options(opts: &Options) -> Self {
+        QueueConfig {
+            data_path: opts.data_path.clone(),
+            mem_queue_size: opts.mem_queue_size.max(0) as usize,
+            disk: DiskQueueOptions {
+                max_bytes_per_file: opts.max_bytes_per_file,
+                min_msg_size: MESSAGE_HEADER_LEN as i32,
+                max_msg_size: (opts.max_msg_size + MESSAGE_HEADER_LEN as i64)
+                    .clamp(0, i64::from(i32::MAX)) as i32,
+                sync_every: opts.sync_every,
+                sync_timeout: opts.sync_timeout,
+            },
         }
     }
 }
 
-impl<T> MessageStore<T> {
-    /// An empty store.
-    pub fn new() -> Self {
-        Self::default()
+/// A message as stored in a channel queue (the disk record is the message layout).
+#[derive(Debug, Clone)]
+pub struct StoredMessage(pub Message);
+
+impl QueueItem for StoredMessage {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.0.encode_to_vec(out);
     }
 
-    /// Appends an item.
-    pub fn push(&mut self, item: T) {
-        self.memory.push_back(item);
+    fn decode(bytes: bytes::Bytes) -> Result<Self, String> {
+        Message::decode(bytes)
+            .map(StoredMessage)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A FIFO of waiting items with nsqd's depth accounting.
+#[derive(Debug)]
+pub struct MessageStore<T: QueueItem> {
+    name: String,
+    queue: SpillQueue<T>,
+}
+
+impl<T: QueueItem> MessageStore<T> {
+    /// Opens the store of queue `name` (`topic` or `topic:channel`); ephemeral
+    /// names get no disk queue. A disk queue that cannot be opened is logged and
+    /// the store keeps working in memory.
+    pub fn open(name: &str, ephemeral: bool, cfg: &QueueConfig) -> Self {
+        let disk = if ephemeral {
+            None
+        } else {
+            match DiskQueue::open(name, &cfg.data_path, cfg.disk.clone()) {
+                Ok(q) => Some(q),
+                Err(e) => {
+                    tracing::error!("DISKQUEUE({name}): failed to open - {e}");
+                    None
+                }
+            }
+        };
+        MessageStore {
+            name: name.to_string(),
+            queue: SpillQueue::new(cfg.mem_queue_size, disk),
+        }
     }
 
-    /// Takes the oldest item.
+    /// A memory-only store holding up to `capacity` items (unit tests).
+    pub fn in_memory(capacity: usize) -> Self {
+        MessageStore {
+            name: String::new(),
+            queue: SpillQueue::new(capacity, None),
+        }
+    }
+
+    /// Appends an item: memory while there is room, then disk.
+    pub fn push(&mut self, item: T) -> Result<PutOutcome, QueueError> {
+        let outcome = self.queue.put(item)?;
+        if outcome == PutOutcome::Dropped {
+            tracing::debug!("QUEUE({}): memory full, ephemeral message dropped", self.name);
+        }
+        Ok(outcome)
+    }
+
+    /// Takes the oldest item (memory first, then disk). Disk errors are logged
+    /// and reported as empty: the queue crate sets bad files aside and moves on.
     pub fn pop(&mut self) -> Option<T> {
-        self.memory.pop_front()
+        match self.queue.pop() {
+            Ok(item) => item,
+            Err(e) => {
+                tracing::error!("QUEUE({}): read failed - {e}", self.name);
+                None
+            }
+        }
     }
 
     /// Whether nothing is waiting.
     pub fn is_empty(&self) -> bool {
-        self.memory.is_empty()
+        self.queue.depth() == 0
     }
 
     /// Items waiting, memory and disk together (`depth` in `/stats`).
     pub fn depth(&self) -> u64 {
-        self.memory.len() as u64
+        self.queue.depth().max(0) as u64
     }
 
     /// Items waiting on disk (`backend_depth` in `/stats`).
     pub fn backend_depth(&self) -> u64 {
-        0
+        self.queue.backend_depth().max(0) as u64
     }
 
-    /// Drops everything waiting.
+    /// Drops everything waiting, memory and disk.
     pub fn clear(&mut self) {
-        self.memory.clear();
+        if let Err(e) = self.queue.empty() {
+            tracing::error!("QUEUE({}): empty failed - {e}", self.name);
+        }
+    }
+
+    /// Syncs the disk queue if `--sync-timeout` has passed since the last sync.
+    pub fn sync_if_due(&mut self) {
+        if let Some(disk) = self.queue.disk_mut() {
+            if let Err(e) = disk.sync_if_due() {
+                tracing::error!("QUEUE({}): sync failed - {e}", self.name);
+            }
+        }
+    }
+
+    /// Clean shutdown: moves memory items, then `extra` (in-flight and
+    /// deferred messages), to the disk queue and closes it. Without a disk
+    /// queue (ephemeral) everything is discarded, as in nsqd.
+    pub fn flush_and_close(&mut self, extra: impl IntoIterator<Item = T>) -> Result<(), QueueError> {
+        if self.queue.disk().is_none() {
+            return Ok(());
+        }
+        self.queue.drain_memory_to_disk()?;
+        let mut buf = Vec::new();
+        if let Some(disk) = self.queue.disk_mut() {
+            for item in extra {
+                buf.clear();
+                item.encode(&mut buf);
+                disk.put(&buf)?;
+            }
+            disk.close()?;
+        }
+        Ok(())
+    }
+
+    /// Removes the queue's files (topic or channel deleted).
+    pub fn delete(&mut self) {
+        let queue = std::mem::replace(&mut self.queue, SpillQueue::new(0, None));
+        if let Err(e) = queue.delete() {
+            tracing::error!("QUEUE({}): delete failed - {e}", self.name);
+        }
     }
 }

@@ -7,14 +7,19 @@
 
 use crate::channel::Channel;
 use crate::guid::GuidFactory;
-use crate::store::MessageStore;
+use crate::store::{MessageStore, QueueConfig};
 use bytes::Bytes;
 use nsq_protocol::Message;
+use nsq_queue::QueueItem;
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tokio::sync::Notify;
+
+/// Messages moved from the topic's own queue to its channels per lock hold.
+const PUMP_CHUNK: usize = 1024;
 
 /// A message waiting in a topic, with the deferral it was published with.
 #[derive(Debug, Clone)]
@@ -25,7 +30,24 @@ pub struct PendingMessage {
     pub defer: Duration,
 }
 
-#[derive(Debug, Default)]
+impl QueueItem for PendingMessage {
+    /// On disk a pending message is a plain message record: the deferral is
+    /// not stored (as in nsqd).
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.msg.encode_to_vec(out);
+    }
+
+    fn decode(bytes: Bytes) -> Result<Self, String> {
+        Message::decode(bytes)
+            .map(|msg| PendingMessage {
+                msg,
+                defer: Duration::ZERO,
+            })
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[derive(Debug)]
 struct TopicState {
     channels: BTreeMap<String, Arc<Channel>>,
     backlog: MessageStore<PendingMessage>,
@@ -50,22 +72,30 @@ impl TopicState {
         }
     }
 
-    fn drain_backlog(&mut self) {
+    /// Hands up to `max` waiting messages to the channels; true if more wait.
+    fn drain_some(&mut self, max: usize) -> bool {
         if !self.can_deliver() {
-            return;
+            return false;
         }
-        while let Some(p) = self.backlog.pop() {
-            self.fan_out(p.msg, p.defer);
+        for _ in 0..max {
+            match self.backlog.pop() {
+                Some(p) => self.fan_out(p.msg, p.defer),
+                None => return false,
+            }
         }
+        !self.backlog.is_empty()
     }
 }
 
 /// Why a publish was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum PutError {
     /// The topic is being deleted or nsqd is shutting down.
     #[error("exiting")]
     Exiting,
+    /// The topic's disk queue refused the message (disk full, I/O error).
+    #[error("{0}")]
+    Backend(#[from] nsq_queue::QueueError),
 }
 
 /// A topic.
@@ -77,6 +107,8 @@ pub struct Topic {
     pub ephemeral: bool,
     state: Mutex<TopicState>,
     guid: Mutex<GuidFactory>,
+    queue_config: QueueConfig,
+    pump: Notify,
     message_count: AtomicU64,
     message_bytes: AtomicU64,
 }
@@ -109,16 +141,36 @@ pub fn unix_nanos() -> i64 {
 }
 
 impl Topic {
-    /// A new topic whose message ids carry `node_id`.
-    pub fn new(name: &str, node_id: i64) -> Self {
-        Topic {
+    /// A new topic whose message ids carry `node_id`, with its queue (and its
+    /// channels' queues) stored as `cfg` says. Starts the task that hands
+    /// waiting messages to channels.
+    pub fn new(name: &str, node_id: i64, cfg: &QueueConfig) -> Arc<Self> {
+        let ephemeral = nsq_protocol::is_ephemeral(name);
+        let topic = Arc::new(Topic {
             name: name.to_string(),
-            ephemeral: nsq_protocol::is_ephemeral(name),
-            state: Mutex::new(TopicState::default()),
+            ephemeral,
+            state: Mutex::new(TopicState {
+                channels: BTreeMap::new(),
+                backlog: MessageStore::open(name, ephemeral, cfg),
+                paused: false,
+                deleted: false,
+            }),
             guid: Mutex::new(GuidFactory::new(node_id)),
+            queue_config: cfg.clone(),
+            pump: Notify::new(),
             message_count: AtomicU64::new(0),
             message_bytes: AtomicU64::new(0),
+        });
+        if let Ok(rt) = tokio::runtime::Handle::try_current() {
+            rt.spawn(run_pump(topic.clone()));
         }
+        topic.pump.notify_one();
+        topic
+    }
+
+    /// Moves one chunk of waiting messages to the channels; true if more wait.
+    fn pump_chunk(&self) -> bool {
+        self.state.lock().drain_some(PUMP_CHUNK)
     }
 
     /// Builds messages for `bodies` (fresh ids, one timestamp) and publishes
@@ -154,9 +206,11 @@ impl Topic {
             }
         } else {
             for msg in msgs {
-                st.backlog.push(PendingMessage { msg, defer });
+                st.backlog.push(PendingMessage { msg, defer })?;
             }
-            st.drain_backlog();
+            if st.can_deliver() {
+                self.pump.notify_one();
+            }
         }
         self.message_count.fetch_add(n, Ordering::Relaxed);
         self.message_bytes.fetch_add(bytes, Ordering::Relaxed);
@@ -172,9 +226,9 @@ impl Topic {
         if let Some(ch) = st.channels.get(name) {
             return Ok((ch.clone(), false));
         }
-        let ch = Arc::new(Channel::new(&self.name, name));
+        let ch = Arc::new(Channel::new(&self.name, name, &self.queue_config));
         st.channels.insert(name.to_string(), ch.clone());
-        st.drain_backlog();
+        self.pump.notify_one();
         Ok((ch, true))
     }
 
@@ -224,9 +278,8 @@ impl Topic {
 
     /// Pauses or resumes the hand-over of messages to channels.
     pub fn set_paused(&self, paused: bool) {
-        let mut st = self.state.lock();
-        st.paused = paused;
-        st.drain_backlog();
+        self.state.lock().paused = paused;
+        self.pump.notify_one();
     }
 
     /// Whether the topic is paused.
@@ -239,14 +292,41 @@ impl Topic {
         self.state.lock().backlog.clear();
     }
 
-    /// Marks the topic deleted and deletes all its channels.
+    /// Marks the topic deleted and deletes all its channels and files.
     pub fn delete(&self) {
         let mut st = self.state.lock();
         st.deleted = true;
         st.backlog.clear();
+        st.backlog.delete();
         for ch in std::mem::take(&mut st.channels).into_values() {
             ch.delete();
         }
+        drop(st);
+        self.pump.notify_one();
+    }
+
+    /// Syncs the topic's disk queue if `--sync-timeout` has passed.
+    pub fn sync_if_due(&self) {
+        self.state.lock().backlog.sync_if_due();
+    }
+
+    /// Clean shutdown: flushes every channel, then the topic's own memory
+    /// queue, to disk and closes the queues.
+    pub fn close_for_shutdown(&self) {
+        let mut st = self.state.lock();
+        st.deleted = true;
+        for ch in st.channels.values() {
+            ch.close_for_shutdown();
+        }
+        if let Err(e) = st.backlog.flush_and_close(std::iter::empty()) {
+            tracing::error!("TOPIC({}): failed to flush to disk - {e}", self.name);
+        }
+        drop(st);
+        self.pump.notify_one();
+    }
+
+    fn is_deleted(&self) -> bool {
+        self.state.lock().deleted
     }
 
     /// Figures for `/stats`.
@@ -261,5 +341,21 @@ impl Topic {
             message_bytes: self.message_bytes.load(Ordering::Relaxed),
             paused: st.paused,
         }
+    }
+}
+
+/// The topic's pump: whenever messages wait in the topic's own queue and it
+/// can deliver, moves them to the channels in chunks, yielding in between so
+/// publishers and consumers keep running. Ends when the topic is deleted or
+/// closed (both notify it).
+async fn run_pump(topic: Arc<Topic>) {
+    loop {
+        if topic.is_deleted() {
+            return;
+        }
+        while topic.pump_chunk() {
+            tokio::task::yield_now().await;
+        }
+        topic.pump.notified().await;
     }
 }

@@ -1,0 +1,892 @@
+//! A synchronous, go-diskqueue v1.1.0 compatible queue of byte records.
+//!
+//! On-disk layout (shared with Go nsqd v1.3.0, in both directions):
+//!
+//! * `<name>.diskqueue.%06d.dat`: data segments, plain concatenations of
+//!   `[i32 BE length][payload]` records, no header, no checksum.
+//! * `<name>.diskqueue.meta.dat`: `depth\nreadFileNum,readPos\nwriteFileNum,writePos\n`,
+//!   replaced atomically through `<meta>.<random>.tmp`.
+//! * `<name>.diskqueue.%06d.dat.bad`: a segment set aside after a read error.
+//!
+//! The queue is driven by its owner: there is no background thread. The
+//! owner calls [`DiskQueue::sync_if_due`] (or [`DiskQueue::sync_if_due_at`])
+//! from a timer to get go-diskqueue's `--sync-timeout` behaviour; the
+//! `--sync-every` cadence and every other sync point happen inside the calls.
+
+mod meta;
+mod reader;
+
+use std::fs::{self, File};
+use std::io::{self, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use tracing::{error, info, warn};
+
+use crate::error::QueueError;
+use meta::{LoadedMeta, Meta};
+use reader::{ReadFailure, SegmentReader};
+
+/// Above this many segment numbers, deleting a range of segments scans the
+/// directory instead of trying every number (protects against absurd
+/// positions in a damaged metadata file).
+const MAX_DIRECT_DELETE: i64 = 4096;
+
+/// Tuning of a [`DiskQueue`]; the fields mirror nsqd's flags.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DiskQueueOptions {
+    /// `--max-bytes-per-file`: a new segment is started when the next record
+    /// would make the current one larger than this.
+    pub max_bytes_per_file: i64,
+    /// Smallest accepted record (nsqd: 26, the message header size).
+    pub min_msg_size: i32,
+    /// Largest accepted record (nsqd: `--max-msg-size` + 26).
+    pub max_msg_size: i32,
+    /// `--sync-every`: sync after this many operations (puts + pops).
+    /// Values below 1 mean "after every operation".
+    pub sync_every: i64,
+    /// `--sync-timeout`: how often the owner should call
+    /// [`DiskQueue::sync_if_due`]; used by [`DiskQueue::sync_if_due_at`].
+    pub sync_timeout: Duration,
+}
+
+impl Default for DiskQueueOptions {
+    /// nsqd v1.3.0 defaults: 100 MiB segments, records of 26 bytes up to
+    /// 1 MiB + 26, sync every 2500 operations or 2 seconds.
+    fn default() -> Self {
+        DiskQueueOptions {
+            max_bytes_per_file: 100 * 1024 * 1024,
+            min_msg_size: 26,
+            max_msg_size: 1024 * 1024 + 26,
+            sync_every: 2500,
+            sync_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// The record read ahead of the consumer, with the position that follows it.
+struct Pending {
+    record: Bytes,
+    next_file_num: i64,
+    next_pos: i64,
+}
+
+/// A go-diskqueue compatible FIFO of byte records stored in `data_path`.
+///
+/// Not thread-safe by itself (all methods take `&mut self`); wrap it in a
+/// mutex to share it. Dropping an open queue closes it (sync included) and
+/// logs any error; call [`DiskQueue::close`] to see the error instead.
+pub struct DiskQueue {
+    name: String,
+    data_path: PathBuf,
+    meta_path: PathBuf,
+    opts: DiskQueueOptions,
+
+    depth: i64,
+    read_file_num: i64,
+    read_pos: i64,
+    write_file_num: i64,
+    write_pos: i64,
+
+    reader: Option<SegmentReader>,
+    pending: Option<Pending>,
+    writer: Option<File>,
+    write_buf: Vec<u8>,
+
+    ops_since_sync: i64,
+    needs_sync: bool,
+    last_sync: Instant,
+    bad_files: u64,
+    closed: bool,
+}
+
+impl std::fmt::Debug for DiskQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DiskQueue")
+            .field("name", &self.name)
+            .field("data_path", &self.data_path)
+            .field("depth", &self.depth)
+            .field("read", &(self.read_file_num, self.read_pos))
+            .field("write", &(self.write_file_num, self.write_pos))
+            .field("bad_files", &self.bad_files)
+            .field("closed", &self.closed)
+            .finish()
+    }
+}
+
+impl DiskQueue {
+    /// Opens (or creates) queue `name` in `data_path`.
+    ///
+    /// Reads `<name>.diskqueue.meta.dat` if present. A missing metadata file
+    /// starts an empty queue at segment 0 (existing segments are ignored, as
+    /// go-diskqueue does) and the all-zero metadata is written at once; an
+    /// unparsable one is logged and treated as empty. If the write segment
+    /// on disk is longer than the recorded write position (the queue was not
+    /// closed cleanly), writing continues in the next segment and the reader
+    /// still recovers the extra records. A read position at or beyond the
+    /// write position is repaired with the tail check (depth forced to 0).
+    /// Any such repair is written to the metadata file before returning
+    /// (a failure to write it is logged and retried at the next sync).
+    ///
+    /// Errors: invalid name/options, `data_path` not a directory, or a
+    /// metadata file that exists but cannot be read.
+    pub fn open(
+        name: &str,
+        data_path: &Path,
+        opts: DiskQueueOptions,
+    ) -> Result<DiskQueue, QueueError> {
+        validate(name, data_path, &opts)?;
+        let meta_path = meta::meta_path(data_path, name);
+        let mut q = DiskQueue {
+            name: name.to_owned(),
+            data_path: data_path.to_owned(),
+            meta_path,
+            opts,
+            depth: 0,
+            read_file_num: 0,
+            read_pos: 0,
+            write_file_num: 0,
+            write_pos: 0,
+            reader: None,
+            pending: None,
+            writer: None,
+            write_buf: Vec::new(),
+            ops_since_sync: 0,
+            needs_sync: false,
+            last_sync: Instant::now(),
+            bad_files: 0,
+            closed: false,
+        };
+        match meta::load(&q.meta_path) {
+            Ok(LoadedMeta::Missing) => {
+                // Write the (all-zero) metadata now rather than at the first
+                // sync: if the process dies before that sync, the next open
+                // then finds segment 0 longer than the recorded write
+                // position and recovers its records instead of overwriting
+                // them.
+                q.needs_sync = true;
+            }
+            Ok(LoadedMeta::Invalid(reason)) => error!(
+                queue = %q.name,
+                file = %q.meta_path.display(),
+                "DISKQUEUE({}) failed to retrieveMetaData - {reason}; starting empty at segment 0",
+                q.name
+            ),
+            Ok(LoadedMeta::Valid(m)) => {
+                q.apply_meta(m);
+                q.recover_unsynced_writes();
+            }
+            Err(e) => return Err(QueueError::io(name, "read", q.meta_path.clone(), e)),
+        }
+        q.check_tail_corruption();
+        // Persist any repair at once. In particular, after skipping to a new
+        // write segment the metadata must say so before anything is written
+        // there: otherwise a second unclean stop would apply the startup
+        // rule to the old segment again and overwrite the new one.
+        q.sync_if_needed();
+        Ok(q)
+    }
+
+    fn apply_meta(&mut self, m: Meta) {
+        self.depth = m.depth;
+        self.read_file_num = m.read_file_num;
+        self.read_pos = m.read_pos;
+        self.write_file_num = m.write_file_num;
+        self.write_pos = m.write_pos;
+    }
+
+    /// Startup rule: a write segment longer than the recorded write position
+    /// means writes happened after the last sync; continue in a new segment.
+    fn recover_unsynced_writes(&mut self) {
+        let path = self.segment_path(self.write_file_num);
+        match fs::metadata(&path) {
+            Ok(md) => {
+                let size = i64::try_from(md.len()).unwrap_or(i64::MAX);
+                if self.write_pos < size {
+                    warn!(
+                        queue = %self.name,
+                        "DISKQUEUE({}) {} metadata writePos {} < file size of {size}, skipping to new file",
+                        self.name,
+                        path.display(),
+                        self.write_pos
+                    );
+                    self.write_file_num = self.write_file_num.saturating_add(1);
+                    self.write_pos = 0;
+                    self.needs_sync = true;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => error!(
+                queue = %self.name,
+                "DISKQUEUE({}) failed to stat {} - {e}",
+                self.name,
+                path.display()
+            ),
+        }
+    }
+
+    /// The queue's name (file name prefix).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The directory holding the queue's files.
+    pub fn data_path(&self) -> &Path {
+        &self.data_path
+    }
+
+    /// The options the queue was opened with.
+    pub fn options(&self) -> &DiskQueueOptions {
+        &self.opts
+    }
+
+    /// Number of unread records, as go-diskqueue counts it: restored from
+    /// the metadata file, +1 per put, -1 per pop, forced to 0 by the tail
+    /// check. After a crash or a bad segment it can be off (even negative)
+    /// until the reader reaches the write position.
+    pub fn depth(&self) -> i64 {
+        self.depth
+    }
+
+    /// Number of segments abandoned because of a read error (each renamed
+    /// to `.bad` when the file existed) since this queue was opened.
+    pub fn bad_files(&self) -> u64 {
+        self.bad_files
+    }
+
+    /// `(readFileNum, readPos)`: where the next record to be consumed is.
+    pub fn read_position(&self) -> (i64, i64) {
+        (self.read_file_num, self.read_pos)
+    }
+
+    /// `(writeFileNum, writePos)`: where the next record will be appended.
+    pub fn write_position(&self) -> (i64, i64) {
+        (self.write_file_num, self.write_pos)
+    }
+
+    /// Whether the queue has been closed or deleted.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The configured `--sync-timeout`, i.e. how often the owner's timer
+    /// should call [`DiskQueue::sync_if_due`].
+    pub fn sync_timeout(&self) -> Duration {
+        self.opts.sync_timeout
+    }
+
+    fn segment_path(&self, num: i64) -> PathBuf {
+        meta::segment_path(&self.data_path, &self.name, num)
+    }
+
+    fn ensure_open(&self) -> Result<(), QueueError> {
+        if self.closed {
+            Err(QueueError::Closed {
+                queue: self.name.clone(),
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Writing
+    // ------------------------------------------------------------------
+
+    /// Appends one record.
+    ///
+    /// The record must be within `[min_msg_size, max_msg_size]`. If the
+    /// current segment already has data and the record (plus its 4-byte
+    /// length) would push it past `max_bytes_per_file`, the queue first
+    /// rolls to the next segment (syncing). The record is written with a
+    /// single `write`; no user-space buffering, so it survives a crash of
+    /// this process.
+    pub fn put(&mut self, record: &[u8]) -> Result<(), QueueError> {
+        self.ensure_open()?;
+        let len = record.len();
+        let len_i64 = i64::try_from(len).unwrap_or(i64::MAX);
+        if len_i64 < i64::from(self.opts.min_msg_size)
+            || len_i64 > i64::from(self.opts.max_msg_size)
+        {
+            return Err(QueueError::InvalidWriteSize {
+                queue: self.name.clone(),
+                size: len as u64,
+                min: self.opts.min_msg_size,
+                max: self.opts.max_msg_size,
+            });
+        }
+        let total = 4 + len_i64;
+        if self.write_pos > 0 && self.write_pos.saturating_add(total) > self.opts.max_bytes_per_file {
+            self.roll();
+        }
+        self.ensure_writer()?;
+        self.write_buf.clear();
+        // `len` fits in i32 because it is at most max_msg_size.
+        self.write_buf
+            .extend_from_slice(&(len_i64 as i32).to_be_bytes());
+        self.write_buf.extend_from_slice(record);
+        let written = match self.writer.as_mut() {
+            Some(f) => f.write_all(&self.write_buf),
+            None => Err(io::Error::new(io::ErrorKind::NotFound, "segment not open")),
+        };
+        if let Err(e) = written {
+            self.writer = None;
+            let path = self.segment_path(self.write_file_num);
+            return Err(QueueError::io(&self.name, "write to", path, e));
+        }
+        self.write_pos = self.write_pos.saturating_add(total);
+        self.depth = self.depth.saturating_add(1);
+        self.after_op();
+        Ok(())
+    }
+
+    /// Opens the write segment if needed (creating it with mode 0600, never
+    /// truncating) and seeks to the write position.
+    fn ensure_writer(&mut self) -> Result<(), QueueError> {
+        if self.writer.is_some() {
+            return Ok(());
+        }
+        let path = self.segment_path(self.write_file_num);
+        let mut f = meta::create_file(&path, false)
+            .map_err(|e| QueueError::io(&self.name, "open", path.clone(), e))?;
+        if self.write_pos > 0 {
+            // write_pos is never negative (validated metadata, only grows).
+            f.seek(SeekFrom::Start(self.write_pos as u64))
+                .map_err(|e| QueueError::io(&self.name, "seek in", path.clone(), e))?;
+        }
+        info!(
+            queue = %self.name,
+            "DISKQUEUE({}): writeOne() opened {}",
+            self.name,
+            path.display()
+        );
+        self.writer = Some(f);
+        Ok(())
+    }
+
+    /// Moves writing to the next segment: the old one is fsynced and the
+    /// metadata rewritten (with the new write position), then it is closed.
+    fn roll(&mut self) {
+        if self.read_file_num == self.write_file_num {
+            if let Some(r) = self.reader.as_mut() {
+                r.set_limit(self.write_pos);
+            }
+        }
+        self.write_file_num = self.write_file_num.saturating_add(1);
+        self.write_pos = 0;
+        if let Err(e) = self.sync_now() {
+            error!(queue = %self.name, "DISKQUEUE({}) failed to sync - {e}", self.name);
+        }
+        self.writer = None;
+    }
+
+    // ------------------------------------------------------------------
+    // Reading
+    // ------------------------------------------------------------------
+
+    /// Returns the next record without consuming it (the same record is
+    /// returned until [`DiskQueue::pop`]). `None` when nothing is unread.
+    pub fn peek(&mut self) -> Result<Option<Bytes>, QueueError> {
+        self.ensure_open()?;
+        self.read_ahead();
+        Ok(self.pending.as_ref().map(|p| p.record.clone()))
+    }
+
+    /// Removes and returns the next record: the read position advances,
+    /// depth drops by one, a finished segment is deleted (with a sync), and
+    /// the tail check runs. Corrupt segments met on the way are renamed to
+    /// `.bad` and skipped. `None` when nothing is unread.
+    pub fn pop(&mut self) -> Result<Option<Bytes>, QueueError> {
+        self.ensure_open()?;
+        self.read_ahead();
+        let Some(p) = self.pending.take() else {
+            return Ok(None);
+        };
+        self.move_forward(p.next_file_num, p.next_pos);
+        self.after_op();
+        Ok(Some(p.record))
+    }
+
+    fn has_unread(&self) -> bool {
+        (self.read_file_num, self.read_pos) < (self.write_file_num, self.write_pos)
+    }
+
+    /// Makes sure `pending` holds the next record if there is one, handling
+    /// finished and corrupt segments on the way.
+    fn read_ahead(&mut self) {
+        while self.pending.is_none() && self.has_unread() {
+            if self
+                .reader
+                .as_ref()
+                .is_some_and(|r| r.pos() != self.read_pos)
+            {
+                self.reader = None;
+            }
+            let complete = self.read_file_num < self.write_file_num;
+            if self.reader.is_none() {
+                let path = self.segment_path(self.read_file_num);
+                match SegmentReader::open(&path, self.read_pos, complete) {
+                    Ok(r) => {
+                        info!(
+                            queue = %self.name,
+                            "DISKQUEUE({}): readOne() opened {}",
+                            self.name,
+                            path.display()
+                        );
+                        self.reader = Some(r);
+                    }
+                    Err(e) => {
+                        self.read_failed(&format!("cannot open the segment: {e}"));
+                        continue;
+                    }
+                }
+            }
+            let Some(reader) = self.reader.as_mut() else {
+                continue;
+            };
+            let bound = match (complete, reader.limit()) {
+                (false, _) => self.write_pos,
+                (true, Some(limit)) => limit,
+                (true, None) => i64::MAX,
+            };
+            match reader.read_record(bound, self.opts.min_msg_size, self.opts.max_msg_size) {
+                Ok(record) => {
+                    let mut next_file_num = self.read_file_num;
+                    let mut next_pos = reader.pos();
+                    if complete && next_pos >= bound {
+                        next_file_num = next_file_num.saturating_add(1);
+                        next_pos = 0;
+                        self.reader = None;
+                    }
+                    self.pending = Some(Pending {
+                        record,
+                        next_file_num,
+                        next_pos,
+                    });
+                }
+                Err(ReadFailure::End) if complete => self.finish_segment(),
+                Err(ReadFailure::End) => {
+                    self.read_failed("the segment ends before the write position")
+                }
+                Err(ReadFailure::Corrupt(reason)) => self.read_failed(&reason),
+            }
+        }
+    }
+
+    /// The reader is at the end of a complete segment without a record to
+    /// hand out (it caught up with the writer just before the writer rolled,
+    /// or the metadata points at the end of a segment): move to the next
+    /// segment and delete this one, as if the last record had just been
+    /// consumed. (go-diskqueue v1.1.0 renames such a segment to `.bad`;
+    /// nothing is lost either way.)
+    fn finish_segment(&mut self) {
+        let old = self.read_file_num;
+        self.reader = None;
+        self.read_file_num = self.read_file_num.saturating_add(1);
+        self.read_pos = 0;
+        self.needs_sync = true;
+        self.remove_segment(old);
+        self.check_tail_corruption();
+        self.sync_if_needed();
+    }
+
+    /// Advances the consumed position past the record just handed out.
+    fn move_forward(&mut self, next_file_num: i64, next_pos: i64) {
+        let old = self.read_file_num;
+        self.read_file_num = next_file_num;
+        self.read_pos = next_pos;
+        self.depth = self.depth.saturating_sub(1);
+        if old != next_file_num {
+            self.needs_sync = true;
+            self.remove_segment(old);
+        }
+        self.check_tail_corruption();
+    }
+
+    fn remove_segment(&self, num: i64) {
+        let path = self.segment_path(num);
+        if let Err(e) = fs::remove_file(&path) {
+            error!(
+                queue = %self.name,
+                "DISKQUEUE({}) failed to Remove({}) - {e}",
+                self.name,
+                path.display()
+            );
+        }
+    }
+
+    /// A record could not be read: set the segment aside as `.bad` and
+    /// continue with the next one (also moving the writer on if it was
+    /// writing to this segment).
+    fn read_failed(&mut self, reason: &str) {
+        let bad = self.segment_path(self.read_file_num);
+        let renamed = meta::bad_segment_path(&self.data_path, &self.name, self.read_file_num);
+        error!(
+            queue = %self.name,
+            file = %bad.display(),
+            "DISKQUEUE({}) reading at {} of {} - {reason}",
+            self.name,
+            self.read_pos,
+            bad.display()
+        );
+        self.bad_files += 1;
+        self.reader = None;
+        self.pending = None;
+        if self.read_file_num == self.write_file_num {
+            self.writer = None;
+            self.write_file_num = self.write_file_num.saturating_add(1);
+            self.write_pos = 0;
+        }
+        warn!(
+            queue = %self.name,
+            "DISKQUEUE({}) jump to next file and saving bad file as {}; the records left in it \
+             are not delivered (inspect or remove the file)",
+            self.name,
+            renamed.display()
+        );
+        if let Err(e) = fs::rename(&bad, &renamed) {
+            error!(
+                queue = %self.name,
+                "DISKQUEUE({}) failed to rename bad diskqueue file {} to {} - {e}",
+                self.name,
+                bad.display(),
+                renamed.display()
+            );
+        }
+        self.read_file_num = self.read_file_num.saturating_add(1);
+        self.read_pos = 0;
+        self.needs_sync = true;
+        self.check_tail_corruption();
+        self.sync_if_needed();
+    }
+
+    /// When the read position has reached the write position, depth must
+    /// be 0 (forced if not); a read position beyond the write position skips
+    /// both to a fresh segment.
+    fn check_tail_corruption(&mut self) {
+        if self.has_unread() {
+            return;
+        }
+        if self.depth != 0 {
+            if self.depth < 0 {
+                error!(
+                    queue = %self.name,
+                    "DISKQUEUE({}) negative depth at tail ({}), metadata corruption, resetting 0...",
+                    self.name,
+                    self.depth
+                );
+            } else {
+                error!(
+                    queue = %self.name,
+                    "DISKQUEUE({}) positive depth at tail ({}), data loss, resetting 0...",
+                    self.name,
+                    self.depth
+                );
+            }
+            self.depth = 0;
+            self.needs_sync = true;
+        }
+        if (self.read_file_num, self.read_pos) != (self.write_file_num, self.write_pos) {
+            error!(
+                queue = %self.name,
+                "DISKQUEUE({}) read position {},{} is beyond write position {},{}, corruption, \
+                 skipping to next writeFileNum and resetting 0...",
+                self.name,
+                self.read_file_num,
+                self.read_pos,
+                self.write_file_num,
+                self.write_pos
+            );
+            if let Err(e) = self.skip_to_next_rw_file() {
+                error!(queue = %self.name, "DISKQUEUE({}) {e}", self.name);
+            }
+            self.needs_sync = true;
+        }
+    }
+
+    /// Closes the segments, deletes segments `readFileNum..=writeFileNum`
+    /// and restarts reading and writing at the next segment number, depth 0.
+    fn skip_to_next_rw_file(&mut self) -> Result<(), QueueError> {
+        self.reader = None;
+        self.writer = None;
+        self.pending = None;
+        let result = self.remove_segments(self.read_file_num, self.write_file_num);
+        // Normally the reader is not past the writer and this is
+        // writeFileNum + 1; a reader past the writer (damaged metadata) must
+        // not move back onto segment numbers that may still exist.
+        self.write_file_num = self.write_file_num.max(self.read_file_num).saturating_add(1);
+        self.write_pos = 0;
+        self.read_file_num = self.write_file_num;
+        self.read_pos = 0;
+        self.depth = 0;
+        result
+    }
+
+    /// Deletes segments `from..=to` that exist; returns the first failure.
+    fn remove_segments(&self, from: i64, to: i64) -> Result<(), QueueError> {
+        let paths: Vec<PathBuf> = if to < from {
+            Vec::new()
+        } else if to - from <= MAX_DIRECT_DELETE {
+            (from..=to).map(|num| self.segment_path(num)).collect()
+        } else {
+            self.list_segments()
+                .map_err(|e| QueueError::io(&self.name, "list", self.data_path.clone(), e))?
+                .into_iter()
+                .filter(|(num, _)| (from..=to).contains(num))
+                .map(|(_, path)| path)
+                .collect()
+        };
+        let mut first_err = None;
+        for path in paths {
+            match fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    error!(
+                        queue = %self.name,
+                        "DISKQUEUE({}) failed to remove data file {} - {e}",
+                        self.name,
+                        path.display()
+                    );
+                    if first_err.is_none() {
+                        first_err = Some(QueueError::io(&self.name, "remove", path, e));
+                    }
+                }
+            }
+        }
+        first_err.map_or(Ok(()), Err)
+    }
+
+    /// Data segments of this queue present in the directory.
+    fn list_segments(&self) -> io::Result<Vec<(i64, PathBuf)>> {
+        let prefix = format!("{}.diskqueue.", self.name);
+        let mut found = Vec::new();
+        for entry in fs::read_dir(&self.data_path)? {
+            let entry = entry?;
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                continue;
+            };
+            let Some(num) = file_name
+                .strip_prefix(&prefix)
+                .and_then(|rest| rest.strip_suffix(".dat"))
+                .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+                .and_then(|digits| digits.parse::<i64>().ok())
+            else {
+                continue;
+            };
+            let path = entry.path();
+            if path == self.segment_path(num) {
+                found.push((num, path));
+            }
+        }
+        Ok(found)
+    }
+
+    // ------------------------------------------------------------------
+    // Syncing
+    // ------------------------------------------------------------------
+
+    /// Counts an operation and syncs if `sync_every` is reached or a sync
+    /// was scheduled. Sync failures here are logged (the operation itself
+    /// succeeded), as go-diskqueue does.
+    fn after_op(&mut self) {
+        self.ops_since_sync += 1;
+        if self.ops_since_sync >= self.opts.sync_every.max(1) {
+            self.needs_sync = true;
+        }
+        self.sync_if_needed();
+    }
+
+    fn sync_if_needed(&mut self) {
+        if self.needs_sync {
+            if let Err(e) = self.sync_now() {
+                error!(queue = %self.name, "DISKQUEUE({}) failed to sync - {e}", self.name);
+            }
+        }
+    }
+
+    /// Whether anything happened since the last sync, i.e. whether the
+    /// periodic (`--sync-timeout`) timer should sync now.
+    pub fn needs_periodic_sync(&self) -> bool {
+        !self.closed && (self.ops_since_sync > 0 || self.needs_sync)
+    }
+
+    /// Periodic sync: syncs if there was any activity since the last sync.
+    /// Call it every [`DiskQueue::sync_timeout`]. A no-op on a closed queue.
+    pub fn sync_if_due(&mut self) -> Result<(), QueueError> {
+        if self.needs_periodic_sync() {
+            self.sync_now()?;
+        }
+        Ok(())
+    }
+
+    /// Like [`DiskQueue::sync_if_due`], but only syncs if at least
+    /// `sync_timeout` has passed between the last sync and `now`, so it can
+    /// be called from a timer faster than `sync_timeout`. Returns whether it
+    /// synced.
+    pub fn sync_if_due_at(&mut self, now: Instant) -> Result<bool, QueueError> {
+        if self.needs_periodic_sync()
+            && now.saturating_duration_since(self.last_sync) >= self.opts.sync_timeout
+        {
+            self.sync_now()?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// fsyncs the current write segment, then atomically rewrites the
+    /// metadata file.
+    pub fn sync(&mut self) -> Result<(), QueueError> {
+        self.ensure_open()?;
+        self.sync_now()
+    }
+
+    fn sync_now(&mut self) -> Result<(), QueueError> {
+        if let Some(f) = self.writer.as_ref() {
+            if let Err(e) = f.sync_all() {
+                self.writer = None;
+                let path = self.segment_path(self.write_file_num);
+                return Err(QueueError::io(&self.name, "fsync", path, e));
+            }
+        }
+        meta::persist(&self.meta_path, self.current_meta())
+            .map_err(|(path, action, e)| QueueError::io(&self.name, action, path, e))?;
+        self.needs_sync = false;
+        self.ops_since_sync = 0;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
+    fn current_meta(&self) -> Meta {
+        Meta {
+            depth: self.depth,
+            read_file_num: self.read_file_num,
+            read_pos: self.read_pos,
+            write_file_num: self.write_file_num,
+            write_pos: self.write_pos,
+        }
+    }
+
+    // ------------------------------------------------------------------
+    // Empty, delete, close
+    // ------------------------------------------------------------------
+
+    /// Discards every record: deletes segments `readFileNum..=writeFileNum`
+    /// and the metadata file, then continues at segment `writeFileNum + 1`
+    /// with depth 0. The metadata file is written again right away (for
+    /// crash safety; go-diskqueue writes it at its next sync).
+    pub fn empty(&mut self) -> Result<(), QueueError> {
+        self.ensure_open()?;
+        info!(queue = %self.name, "DISKQUEUE({}): emptying", self.name);
+        let segments = self.skip_to_next_rw_file();
+        let meta = match fs::remove_file(&self.meta_path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(QueueError::io(
+                &self.name,
+                "remove",
+                self.meta_path.clone(),
+                e,
+            )),
+        };
+        let synced = self.sync_now();
+        segments.and(meta).and(synced)
+    }
+
+    /// Deletes the queue from disk: removes the metadata file and every
+    /// segment from the read to the write position, without a final sync,
+    /// so no file of the queue remains (`.bad` files are left alone).
+    pub fn delete(mut self) -> Result<(), QueueError> {
+        self.ensure_open()?;
+        info!(queue = %self.name, "DISKQUEUE({}): deleting", self.name);
+        self.closed = true;
+        self.reader = None;
+        self.writer = None;
+        self.pending = None;
+        let segments = self.remove_segments(self.read_file_num, self.write_file_num);
+        let meta = match fs::remove_file(&self.meta_path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(QueueError::io(
+                &self.name,
+                "remove",
+                self.meta_path.clone(),
+                e,
+            )),
+        };
+        segments.and(meta)
+    }
+
+    /// Closes the files *without* the final sync: the metadata file stays as
+    /// of the last sync, which is what a crash of the process leaves behind
+    /// (records already put are in the segment files; go-diskqueue's startup
+    /// rules recover them). Useful for tests and for callers that are about
+    /// to remove the files themselves.
+    pub fn close_without_sync(mut self) {
+        self.closed = true;
+        self.reader = None;
+        self.writer = None;
+        self.pending = None;
+    }
+
+    /// Syncs (fsync of the write segment + metadata) and closes the files.
+    /// Further calls return [`QueueError::Closed`]; closing twice is fine.
+    pub fn close(&mut self) -> Result<(), QueueError> {
+        if self.closed {
+            return Ok(());
+        }
+        info!(queue = %self.name, "DISKQUEUE({}): closing", self.name);
+        let result = self.sync_now();
+        self.closed = true;
+        self.reader = None;
+        self.writer = None;
+        self.pending = None;
+        result
+    }
+}
+
+impl Drop for DiskQueue {
+    fn drop(&mut self) {
+        if !self.closed {
+            if let Err(e) = self.close() {
+                error!(queue = %self.name, "DISKQUEUE({}) failed to close - {e}", self.name);
+            }
+        }
+    }
+}
+
+fn validate(name: &str, data_path: &Path, opts: &DiskQueueOptions) -> Result<(), QueueError> {
+    let invalid = |reason: String| QueueError::InvalidConfig {
+        queue: name.to_owned(),
+        reason,
+    };
+    if name.is_empty() || name.contains('/') || name.contains('\0') || name == "." || name == ".."
+    {
+        return Err(invalid(
+            "the name must be non-empty and contain neither '/' nor NUL".to_owned(),
+        ));
+    }
+    if opts.max_bytes_per_file <= 0 {
+        return Err(invalid(format!(
+            "max_bytes_per_file must be positive (got {}); check --max-bytes-per-file",
+            opts.max_bytes_per_file
+        )));
+    }
+    if opts.min_msg_size < 0 || opts.max_msg_size < opts.min_msg_size {
+        return Err(invalid(format!(
+            "record size bounds [{}, {}] are invalid; check --max-msg-size",
+            opts.min_msg_size, opts.max_msg_size
+        )));
+    }
+    match fs::metadata(data_path) {
+        Ok(md) if md.is_dir() => Ok(()),
+        Ok(_) => Err(invalid(format!(
+            "data path {} is not a directory; point --data-path at a directory",
+            data_path.display()
+        ))),
+        Err(e) => Err(QueueError::io(name, "access", data_path, e)),
+    }
+}
+
