@@ -7,7 +7,10 @@ use std::time::Duration;
 
 #[test]
 fn version_prints_compatible_version() {
-    let out = Command::new(binary_path("nsqd")).arg("--version").output().unwrap();
+    let out = Command::new(binary_path("nsqd"))
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.starts_with("nsqd v1.3.0 (built w/"), "{text}");
@@ -15,16 +18,25 @@ fn version_prints_compatible_version() {
 
 #[test]
 fn unknown_flag_exits_2_with_go_message() {
-    let out = Command::new(binary_path("nsqd")).arg("--no-such-flag").output().unwrap();
+    let out = Command::new(binary_path("nsqd"))
+        .arg("--no-such-flag")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("flag provided but not defined: -no-such-flag"), "{err}");
+    assert!(
+        err.contains("flag provided but not defined: -no-such-flag"),
+        "{err}"
+    );
     assert!(err.contains("Usage of nsqd:"), "{err}");
 }
 
 #[test]
 fn bad_node_id_is_fatal() {
-    let out = Command::new(binary_path("nsqd")).arg("--node-id=1024").output().unwrap();
+    let out = Command::new(binary_path("nsqd"))
+        .arg("--node-id=1024")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--node-id must be [0,1024)"), "{err}");
@@ -46,7 +58,11 @@ async fn single_dash_go_flags_work_and_sigterm_exits_zero() {
     assert_eq!(r.text(), "5000000000");
     let status = d.terminate();
     assert_eq!(status.code(), Some(0), "log:\n{}", d.log_text());
-    assert!(d.wait_for_log("NSQ: bye", Duration::from_secs(1)), "{}", d.log_text());
+    assert!(
+        d.wait_for_log("NSQ: bye", Duration::from_secs(1)),
+        "{}",
+        d.log_text()
+    );
 }
 
 #[tokio::test]
@@ -67,7 +83,9 @@ async fn topics_channels_and_pause_state_survive_restart() {
         r#"{"topics":[{"name":"keep","paused":false,"channels":[{"name":"open","paused":false},{"name":"paused","paused":true}]}],"version":"1.3.0"}"#
     );
     let d2 = Daemon::nsqd_in(dir, &path, &[]);
-    let v = http_request(d2.http(), "GET", "/stats?format=json", b"").await.json();
+    let v = http_request(d2.http(), "GET", "/stats?format=json", b"")
+        .await
+        .json();
     let topics = v["topics"].as_array().unwrap();
     assert_eq!(topics.len(), 1);
     assert_eq!(topics[0]["topic_name"], "keep");
@@ -76,4 +94,35 @@ async fn topics_channels_and_pause_state_survive_restart() {
     assert_eq!(ch[0]["paused"], false);
     assert_eq!(ch[1]["channel_name"], "paused");
     assert_eq!(ch[1]["paused"], true);
+}
+
+#[test]
+fn missing_or_locked_data_path_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let out = Command::new(binary_path("nsqd"))
+        .args([
+            "--tcp-address=127.0.0.1:0",
+            "--http-address=127.0.0.1:0",
+            &format!("--data-path={}", missing.display()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed to lock data-path"), "{err}");
+
+    let first = Daemon::nsqd(&[]);
+    let path = first.data_dir.as_ref().unwrap().path().to_path_buf();
+    let out = Command::new(binary_path("nsqd"))
+        .args([
+            "--tcp-address=127.0.0.1:0",
+            "--http-address=127.0.0.1:0",
+            &format!("--data-path={}", path.display()),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("possibly in use by another instance of nsqd"), "{err}");
 }

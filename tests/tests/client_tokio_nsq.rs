@@ -5,8 +5,7 @@ use nsq_test_support::Daemon;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 use tokio_nsq::{
-    NSQChannel, NSQConsumerConfig, NSQConsumerConfigSources, NSQEvent, NSQProducerConfig,
-    NSQTopic,
+    NSQChannel, NSQConsumerConfig, NSQConsumerConfigSources, NSQEvent, NSQProducerConfig, NSQTopic,
 };
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -26,9 +25,15 @@ async fn tokio_nsq_publishes_and_consumes() {
     let channel = NSQChannel::new("c").expect("channel name");
 
     let mut producer = NSQProducerConfig::new(addr.clone()).build();
-    assert!(matches!(next_event(&mut producer).await, NSQEvent::Healthy()));
+    assert!(matches!(
+        next_event(&mut producer).await,
+        NSQEvent::Healthy()
+    ));
 
-    producer.publish(&topic, b"one".to_vec()).await.expect("publish");
+    producer
+        .publish(&topic, b"one".to_vec())
+        .await
+        .expect("publish");
     assert!(matches!(next_event(&mut producer).await, NSQEvent::Ok()));
     producer
         .publish_multiple(&topic, vec![b"two".to_vec(), b"three".to_vec()])
@@ -68,5 +73,8 @@ async fn tokio_nsq_publishes_and_consumes() {
         .collect();
     assert_eq!(got, want);
     let waited = deferred_seen_after.expect("deferred message delivered");
-    assert!(waited >= Duration::from_millis(700), "deferred arrived after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(700),
+        "deferred arrived after {waited:?}"
+    );
 }

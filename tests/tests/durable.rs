@@ -37,7 +37,9 @@ fn restart(d: &mut Daemon, args: &[&str]) -> Daemon {
 }
 
 async fn stats(d: &Daemon) -> Value {
-    http_request(d.http(), "GET", "/stats?format=json", b"").await.json()
+    http_request(d.http(), "GET", "/stats?format=json", b"")
+        .await
+        .json()
 }
 
 /// Reads messages until `n` distinct bodies were seen, FINing each; returns
@@ -144,7 +146,10 @@ fn decode_body(d: &Value) -> Vec<u8> {
 }
 
 fn assert_delivery(m: &Message, want: &Value) {
-    assert_eq!(String::from_utf8_lossy(&m.id.0), want["id"].as_str().unwrap());
+    assert_eq!(
+        String::from_utf8_lossy(&m.id.0),
+        want["id"].as_str().unwrap()
+    );
     assert_eq!(m.timestamp, want["timestamp"].as_i64().unwrap());
     assert_eq!(u64::from(m.attempts), want["attempts"].as_u64().unwrap());
     assert_eq!(&m.body[..], &decode_body(want)[..]);
@@ -159,7 +164,12 @@ async fn go_data_directory_loads_and_delivers_in_file_order() {
     let d = Daemon::nsqd_in(
         dir,
         &path,
-        &["--mem-queue-size=0", "--max-bytes-per-file=4096", "--sync-every=1", "--node-id=7"],
+        &[
+            "--mem-queue-size=0",
+            "--max-bytes-per-file=4096",
+            "--sync-every=1",
+            "--node-id=7",
+        ],
     );
     let v = stats(&d).await;
     let after_load = &exp["expected_state_after_load"]["topics"];
@@ -172,8 +182,14 @@ async fn go_data_directory_loads_and_delivers_in_file_order() {
         assert_eq!(t["depth"], want["depth"], "{name}");
         for ch in t["channels"].as_array().unwrap() {
             let cname = ch["channel_name"].as_str().unwrap();
-            assert_eq!(ch["paused"], want["channels"][cname]["paused"], "{name}/{cname}");
-            assert_eq!(ch["depth"], want["channels"][cname]["depth"], "{name}/{cname}");
+            assert_eq!(
+                ch["paused"], want["channels"][cname]["paused"],
+                "{name}/{cname}"
+            );
+            assert_eq!(
+                ch["depth"], want["channels"][cname]["depth"],
+                "{name}/{cname}"
+            );
         }
     }
     let deliveries = &exp["expected_state_after_load"]["deliveries"];
@@ -192,7 +208,13 @@ async fn go_data_directory_loads_and_delivers_in_file_order() {
     c1.subscribe("alpha", "c1").await;
     c1.send(Command::Rdy(200)).await;
     c1.expect_silence(Duration::from_millis(500)).await;
-    http_request(d.http(), "POST", "/channel/unpause?topic=alpha&channel=c1", b"").await;
+    http_request(
+        d.http(),
+        "POST",
+        "/channel/unpause?topic=alpha&channel=c1",
+        b"",
+    )
+    .await;
     for want in deliveries["alpha/c1"].as_array().unwrap() {
         let m = c1.expect_message().await;
         assert_delivery(&m, want);
@@ -223,7 +245,11 @@ async fn go_data_directory_loads_and_delivers_in_file_order() {
 async fn corrupt_disk_file_is_set_aside_and_nsqd_keeps_serving() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_path_buf();
-    let mut d = Daemon::nsqd_in(dir, &path, &["--mem-queue-size=0", "--max-bytes-per-file=1000"]);
+    let mut d = Daemon::nsqd_in(
+        dir,
+        &path,
+        &["--mem-queue-size=0", "--max-bytes-per-file=1000"],
+    );
     let mut p = V2Client::connect(d.tcp()).await;
     http_request(d.http(), "POST", "/topic/create?topic=bad", b"").await;
     http_request(d.http(), "POST", "/channel/create?topic=bad&channel=c", b"").await;
@@ -239,7 +265,11 @@ async fn corrupt_disk_file_is_set_aside_and_nsqd_keeps_serving() {
     bytes[..4].copy_from_slice(&u32::MAX.to_be_bytes());
     std::fs::write(&seg, bytes).unwrap();
     let dir = d.take_data_dir().unwrap();
-    let d = Daemon::nsqd_in(dir, &path, &["--mem-queue-size=0", "--max-bytes-per-file=1000"]);
+    let d = Daemon::nsqd_in(
+        dir,
+        &path,
+        &["--mem-queue-size=0", "--max-bytes-per-file=1000"],
+    );
     let mut c = V2Client::connect(d.tcp()).await;
     c.subscribe("bad", "c").await;
     c.send(Command::Rdy(100)).await;

@@ -27,12 +27,24 @@ async fn cluster(topic: &str) -> Cluster {
     let flag = format!("--lookupd-tcp-address={}", lookupd.tcp());
     let nodes: Vec<Daemon> = (0..2).map(|_| Daemon::nsqd(&[&flag])).collect();
     for n in &nodes {
-        http_request(n.http(), "POST", &format!("/topic/create?topic={topic}"), b"").await;
+        http_request(
+            n.http(),
+            "POST",
+            &format!("/topic/create?topic={topic}"),
+            b"",
+        )
+        .await;
     }
     // Both nodes are visible through lookupd before consumers start.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let r = http_request(lookupd.http(), "GET", &format!("/lookup?topic={topic}"), b"").await;
+        let r = http_request(
+            lookupd.http(),
+            "GET",
+            &format!("/lookup?topic={topic}"),
+            b"",
+        )
+        .await;
         let n = serde_json::from_slice::<serde_json::Value>(&r.body)
             .ok()
             .and_then(|v| v["producers"].as_array().map(|a| a.len()))
@@ -40,7 +52,10 @@ async fn cluster(topic: &str) -> Cluster {
         if n == 2 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "nodes never registered");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "nodes never registered"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Cluster { lookupd, nodes }
@@ -51,7 +66,13 @@ async fn publish_to_each(c: &Cluster, topic: &str, per_node: usize) -> BTreeSet<
     for (i, n) in c.nodes.iter().enumerate() {
         for j in 0..per_node {
             let body = format!("node{i}-{j}");
-            let r = http_request(n.http(), "POST", &format!("/pub?topic={topic}"), body.as_bytes()).await;
+            let r = http_request(
+                n.http(),
+                "POST",
+                &format!("/pub?topic={topic}"),
+                body.as_bytes(),
+            )
+            .await;
             assert_eq!(r.text(), "OK");
             want.insert(body);
         }
@@ -96,7 +117,11 @@ async fn pynsq_reader_discovers_two_nodes_through_lookupd() {
     let python = std::env::var_os("NSQ_TEST_PYTHON")
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("../target/pyenv/bin/python"));
-    assert!(python.exists(), "{} missing: run scripts/test", python.display());
+    assert!(
+        python.exists(),
+        "{} missing: run scripts/test",
+        python.display()
+    );
     let out = tokio::process::Command::new(python)
         .arg(root.join("python/pynsq_lookupd_reader.py"))
         .arg(c.lookupd.http().to_string())

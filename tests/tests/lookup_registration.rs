@@ -53,7 +53,11 @@ async fn channels(l: &Daemon, topic: &str) -> Vec<String> {
     let (_, v) = get_json(l.http(), &format!("/channels?topic={topic}")).await;
     v["channels"]
         .as_array()
-        .map(|a| a.iter().filter_map(|c| c.as_str().map(String::from)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().map(String::from))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -62,23 +66,49 @@ async fn nsqd_registers_topics_and_channels() {
     let l = lookupd(&[]);
     let d = nsqd_for(&l, &[]);
     http_request(d.http(), "POST", "/topic/create?topic=reg", b"").await;
-    eventually("topic registered", || async { producers(&l, "reg").await.len() == 1 }).await;
+    eventually("topic registered", || async {
+        producers(&l, "reg").await.len() == 1
+    })
+    .await;
     let p = &producers(&l, "reg").await[0];
     assert_eq!(p["tcp_port"], d.tcp().port());
     assert_eq!(p["http_port"], d.http().port());
     assert_eq!(p["broadcast_address"], "127.0.0.1");
     assert_eq!(p["version"], "1.3.0");
 
-    http_request(d.http(), "POST", "/channel/create?topic=reg&channel=c1", b"").await;
-    eventually("channel registered", || async { channels(&l, "reg").await == vec!["c1"] }).await;
-    // Lookupd keeps a non-ephemeral channel's registration after UNREGISTER (v1.3.0),
-    // but drops an ephemeral one once its last producer unregisters it.
-    http_request(d.http(), "POST", "/channel/create?topic=reg&channel=e%23ephemeral", b"").await;
-    eventually("ephemeral channel registered", || async {
-        channels(&l, "reg").await.contains(&"e#ephemeral".to_string())
+    http_request(
+        d.http(),
+        "POST",
+        "/channel/create?topic=reg&channel=c1",
+        b"",
+    )
+    .await;
+    eventually("channel registered", || async {
+        channels(&l, "reg").await == vec!["c1"]
     })
     .await;
-    http_request(d.http(), "POST", "/channel/delete?topic=reg&channel=e%23ephemeral", b"").await;
+    // Lookupd keeps a non-ephemeral channel's registration after UNREGISTER (v1.3.0),
+    // but drops an ephemeral one once its last producer unregisters it.
+    http_request(
+        d.http(),
+        "POST",
+        "/channel/create?topic=reg&channel=e%23ephemeral",
+        b"",
+    )
+    .await;
+    eventually("ephemeral channel registered", || async {
+        channels(&l, "reg")
+            .await
+            .contains(&"e#ephemeral".to_string())
+    })
+    .await;
+    http_request(
+        d.http(),
+        "POST",
+        "/channel/delete?topic=reg&channel=e%23ephemeral",
+        b"",
+    )
+    .await;
     eventually("deleted channel unregistered", || async {
         channels(&l, "reg").await == vec!["c1"]
     })
@@ -97,8 +127,17 @@ async fn killed_nsqd_leaves_nodes_and_restarted_lookupd_is_resynced() {
     let l = lookupd(&[]);
     let mut d = nsqd_for(&l, &[]);
     http_request(d.http(), "POST", "/topic/create?topic=resync", b"").await;
-    http_request(d.http(), "POST", "/channel/create?topic=resync&channel=c", b"").await;
-    eventually("registered", || async { channels(&l, "resync").await == vec!["c"] }).await;
+    http_request(
+        d.http(),
+        "POST",
+        "/channel/create?topic=resync&channel=c",
+        b"",
+    )
+    .await;
+    eventually("registered", || async {
+        channels(&l, "resync").await == vec!["c"]
+    })
+    .await;
 
     // Restart lookupd on the same ports: nsqd reconnects and registers everything again.
     let tcp = l.tcp();
@@ -128,7 +167,10 @@ async fn tombstone_hides_producer_for_its_lifetime() {
     let l = lookupd(&["--tombstone-lifetime=2s"]);
     let d = nsqd_for(&l, &[]);
     http_request(d.http(), "POST", "/topic/create?topic=tomb", b"").await;
-    eventually("registered", || async { producers(&l, "tomb").await.len() == 1 }).await;
+    eventually("registered", || async {
+        producers(&l, "tomb").await.len() == 1
+    })
+    .await;
     let node = format!("127.0.0.1:{}", d.http().port());
     let r = http_request(
         l.http(),
@@ -141,9 +183,22 @@ async fn tombstone_hides_producer_for_its_lifetime() {
     assert!(producers(&l, "tomb").await.is_empty());
     let started = Instant::now();
     // nsqd re-registers on its next PING or registration; the tombstone expires after 2 s.
-    http_request(d.http(), "POST", "/channel/create?topic=tomb&channel=wake", b"").await;
-    eventually("tombstone expired", || async { producers(&l, "tomb").await.len() == 1 }).await;
-    assert!(started.elapsed() >= Duration::from_millis(1500), "{:?}", started.elapsed());
+    http_request(
+        d.http(),
+        "POST",
+        "/channel/create?topic=tomb&channel=wake",
+        b"",
+    )
+    .await;
+    eventually("tombstone expired", || async {
+        producers(&l, "tomb").await.len() == 1
+    })
+    .await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(1500),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -152,11 +207,26 @@ async fn lookupd_peers_change_at_run_time() {
     let l2 = lookupd(&[]);
     let d = nsqd_for(&l1, &[]);
     http_request(d.http(), "POST", "/topic/create?topic=moving", b"").await;
-    eventually("on l1", || async { producers(&l1, "moving").await.len() == 1 }).await;
+    eventually("on l1", || async {
+        producers(&l1, "moving").await.len() == 1
+    })
+    .await;
     let body = format!(r#"["{}"]"#, l2.tcp());
-    let r = http_request(d.http(), "PUT", "/config/nsqlookupd_tcp_addresses", body.as_bytes()).await;
+    let r = http_request(
+        d.http(),
+        "PUT",
+        "/config/nsqlookupd_tcp_addresses",
+        body.as_bytes(),
+    )
+    .await;
     assert_eq!(r.status, 200);
     assert_eq!(r.text(), body);
-    eventually("on l2", || async { producers(&l2, "moving").await.len() == 1 }).await;
-    eventually("gone from l1", || async { producers(&l1, "moving").await.is_empty() }).await;
+    eventually("on l2", || async {
+        producers(&l2, "moving").await.len() == 1
+    })
+    .await;
+    eventually("gone from l1", || async {
+        producers(&l1, "moving").await.is_empty()
+    })
+    .await;
 }

@@ -79,7 +79,10 @@ async fn ping_info_and_headers() {
     let info = get(d.http(), "/info").await;
     assert_eq!(info.status, 200);
     assert_eq!(info.header(NSQ_HEADER), Some("nsq; version=1.0"));
-    assert_eq!(info.header("Content-Type"), Some("application/json; charset=utf-8"));
+    assert_eq!(
+        info.header("Content-Type"),
+        Some("application/json; charset=utf-8")
+    );
     let v = info.json();
     assert_same_shape(&v, &fixture("info"), "info");
     assert_eq!(v["tcp_port"], d.tcp().port());
@@ -110,12 +113,23 @@ async fn stats_json_has_every_key_of_nsqd() {
     p.publish("alpha", b"from-tcp").await;
 
     let full = stats(d.http()).await;
-    let with_producer = get(d.http(), "/stats?format=json&include_mem=false").await.json();
-    assert_same_shape(&with_producer, &fixture("stats-json-with-producer"), "stats");
+    let with_producer = get(d.http(), "/stats?format=json&include_mem=false")
+        .await
+        .json();
+    assert_same_shape(
+        &with_producer,
+        &fixture("stats-json-with-producer"),
+        "stats",
+    );
     assert!(with_producer.get("memory").is_none());
-    let producers = with_producer["producers"].as_array().expect("producers listed");
+    let producers = with_producer["producers"]
+        .as_array()
+        .expect("producers listed");
     assert_eq!(producers.len(), 1);
-    assert_eq!(producers[0]["pub_counts"], serde_json::json!([{"topic": "alpha", "count": 1}]));
+    assert_eq!(
+        producers[0]["pub_counts"],
+        serde_json::json!([{"topic": "alpha", "count": 1}])
+    );
 
     let topic = &full["topics"][0];
     assert_eq!(topic["topic_name"], "alpha");
@@ -132,24 +146,44 @@ async fn stats_json_has_every_key_of_nsqd() {
     assert_eq!(c1["clients"][0]["ready_count"], 1);
     assert_eq!(channels[1]["clients"], serde_json::json!([]));
 
-    let no_clients = get(d.http(), "/stats?format=json&include_clients=false").await.json();
+    let no_clients = get(d.http(), "/stats?format=json&include_clients=false")
+        .await
+        .json();
     assert_same_shape(&no_clients, &fixture("stats-json-no-clients"), "stats");
-    assert_eq!(no_clients["topics"][0]["channels"][0]["clients"], Value::Null);
+    assert_eq!(
+        no_clients["topics"][0]["channels"][0]["clients"],
+        Value::Null
+    );
     assert_eq!(no_clients["producers"], Value::Null);
 
-    let filtered = get(d.http(), "/stats?format=json&topic=alpha&channel=c1").await.json();
-    assert_eq!(filtered["topics"][0]["channels"].as_array().unwrap().len(), 1);
+    let filtered = get(d.http(), "/stats?format=json&topic=alpha&channel=c1")
+        .await
+        .json();
+    assert_eq!(
+        filtered["topics"][0]["channels"].as_array().unwrap().len(),
+        1
+    );
     let unknown = get(d.http(), "/stats?format=json&topic=nope").await.json();
     assert_eq!(unknown["topics"], Value::Null);
-    let no_channel = get(d.http(), "/stats?format=json&channel=nope").await.json();
+    let no_channel = get(d.http(), "/stats?format=json&channel=nope")
+        .await
+        .json();
     assert_eq!(no_channel["topics"], serde_json::json!([]));
 
     let text = get(d.http(), "/stats").await;
-    assert_eq!(text.header("Content-Type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        text.header("Content-Type"),
+        Some("text/plain; charset=utf-8")
+    );
     let body = text.text();
     assert!(body.starts_with("nsqd v1.3.0 (built w/"), "{body}");
     assert!(body.contains("\nHealth: OK\n"), "{body}");
-    assert!(body.contains("\nTopics:\n   [alpha          ] depth: 0     be-depth: 0     msgs: 6        e2e%: \n"), "{body}");
+    assert!(
+        body.contains(
+            "\nTopics:\n   [alpha          ] depth: 0     be-depth: 0     msgs: 6        e2e%: \n"
+        ),
+        "{body}"
+    );
     assert!(body.contains("      [c1                       ] depth: 5     be-depth: 0     inflt: 1    def: 0    re-q: 0     timeout: 0     msgs: 6        e2e%: \n"), "{body}");
     c.send(Command::Fin(m.id)).await;
 }
@@ -176,7 +210,11 @@ async fn pub_reaches_two_channels_once_each_and_defer_delays() {
     post(d.http(), "/pub?topic=web&defer=800", b"later").await;
     let m = c1.expect_message().await;
     assert_eq!(&m.body[..], b"later");
-    assert!(started.elapsed() >= Duration::from_millis(700), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(700),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -185,14 +223,38 @@ async fn pub_errors_in_nsqd_order() {
     let h = d.http();
     assert_error(&post(h, "/pub", b"").await, 400, "MSG_EMPTY");
     assert_error(&post(h, "/pub", b"x").await, 400, "MISSING_ARG_TOPIC");
-    assert_error(&post(h, "/pub?topic=bad!topic", b"x").await, 400, "INVALID_TOPIC");
-    assert_error(&post(h, "/pub?topic=t", b"01234567890").await, 413, "MSG_TOO_BIG");
-    assert_error(&post(h, "/pub?topic=t&defer=3600001", b"x").await, 400, "INVALID_DEFER");
-    assert_error(&post(h, "/pub?topic=t&defer=-1", b"x").await, 400, "INVALID_DEFER");
-    assert_error(&post(h, "/pub?topic=t&defer=abc", b"x").await, 400, "INVALID_DEFER");
+    assert_error(
+        &post(h, "/pub?topic=bad!topic", b"x").await,
+        400,
+        "INVALID_TOPIC",
+    );
+    assert_error(
+        &post(h, "/pub?topic=t", b"01234567890").await,
+        413,
+        "MSG_TOO_BIG",
+    );
+    assert_error(
+        &post(h, "/pub?topic=t&defer=3600001", b"x").await,
+        400,
+        "INVALID_DEFER",
+    );
+    assert_error(
+        &post(h, "/pub?topic=t&defer=-1", b"x").await,
+        400,
+        "INVALID_DEFER",
+    );
+    assert_error(
+        &post(h, "/pub?topic=t&defer=abc", b"x").await,
+        400,
+        "INVALID_DEFER",
+    );
     assert_eq!(post(h, "/pub?topic=t", b"0123456789").await.status, 200);
     // The body is never read as a form.
-    assert_error(&post(h, "/topic/create", b"topic=x").await, 400, "MISSING_ARG_TOPIC");
+    assert_error(
+        &post(h, "/topic/create", b"topic=x").await,
+        400,
+        "MISSING_ARG_TOPIC",
+    );
 }
 
 #[tokio::test]
@@ -206,17 +268,36 @@ async fn mpub_text_and_binary() {
         bin.extend_from_slice(&(b.len() as u32).to_be_bytes());
         bin.extend_from_slice(b);
     }
-    assert_eq!(post(h, "/mpub?topic=m&binary=true", &bin).await.text(), "OK");
+    assert_eq!(
+        post(h, "/mpub?topic=m&binary=true", &bin).await.text(),
+        "OK"
+    );
     let v = stats(h).await;
     assert_eq!(v["topics"][0]["message_count"], 5);
     assert_eq!(v["topics"][0]["depth"], 5);
-    assert_error(&post(h, "/mpub?topic=m", b"ok\n01234567890").await, 413, "MSG_TOO_BIG");
-    assert_error(&post(h, "/mpub?topic=m&binary=1", &0u32.to_be_bytes()).await, 413, "BAD_BODY");
+    assert_error(
+        &post(h, "/mpub?topic=m", b"ok\n01234567890").await,
+        413,
+        "MSG_TOO_BIG",
+    );
+    assert_error(
+        &post(h, "/mpub?topic=m&binary=1", &0u32.to_be_bytes()).await,
+        413,
+        "BAD_BODY",
+    );
     let mut bad = Vec::new();
     bad.extend_from_slice(&1u32.to_be_bytes());
     bad.extend_from_slice(&0u32.to_be_bytes());
-    assert_error(&post(h, "/mpub?topic=m&binary=yes", &bad).await, 413, "BAD_MESSAGE");
-    assert_error(&post(h, "/mpub?topic=bad!", b"x").await, 400, "INVALID_TOPIC");
+    assert_error(
+        &post(h, "/mpub?topic=m&binary=yes", &bad).await,
+        413,
+        "BAD_MESSAGE",
+    );
+    assert_error(
+        &post(h, "/mpub?topic=bad!", b"x").await,
+        400,
+        "INVALID_TOPIC",
+    );
 }
 
 #[tokio::test]
@@ -239,18 +320,52 @@ async fn topic_and_channel_management() {
     let r = post(h, "/topic/create?topic=mgmt", b"").await;
     assert_eq!((r.status, r.text().as_str()), (200, ""));
     assert_eq!(r.header("Content-Type"), None);
-    assert_error(&post(h, "/topic/create?topic=bad!", b"").await, 400, "INVALID_TOPIC");
-    assert_error(&post(h, "/channel/create?topic=nope&channel=c", b"").await, 404, "TOPIC_NOT_FOUND");
-    assert_error(&post(h, "/channel/create?topic=bad!&channel=c", b"").await, 400, "INVALID_ARG_TOPIC");
-    assert_error(&post(h, "/channel/create?topic=mgmt", b"").await, 400, "MISSING_ARG_CHANNEL");
-    assert_error(&post(h, "/channel/create?topic=mgmt&channel=b!", b"").await, 400, "INVALID_ARG_CHANNEL");
-    assert_eq!(post(h, "/channel/create?topic=mgmt&channel=c", b"").await.status, 200);
-    assert_error(&post(h, "/channel/pause?topic=mgmt&channel=nosuch", b"").await, 404, "CHANNEL_NOT_FOUND");
+    assert_error(
+        &post(h, "/topic/create?topic=bad!", b"").await,
+        400,
+        "INVALID_TOPIC",
+    );
+    assert_error(
+        &post(h, "/channel/create?topic=nope&channel=c", b"").await,
+        404,
+        "TOPIC_NOT_FOUND",
+    );
+    assert_error(
+        &post(h, "/channel/create?topic=bad!&channel=c", b"").await,
+        400,
+        "INVALID_ARG_TOPIC",
+    );
+    assert_error(
+        &post(h, "/channel/create?topic=mgmt", b"").await,
+        400,
+        "MISSING_ARG_CHANNEL",
+    );
+    assert_error(
+        &post(h, "/channel/create?topic=mgmt&channel=b!", b"").await,
+        400,
+        "INVALID_ARG_CHANNEL",
+    );
+    assert_eq!(
+        post(h, "/channel/create?topic=mgmt&channel=c", b"")
+            .await
+            .status,
+        200
+    );
+    assert_error(
+        &post(h, "/channel/pause?topic=mgmt&channel=nosuch", b"").await,
+        404,
+        "CHANNEL_NOT_FOUND",
+    );
 
     // Publishing fills the channel; emptying it drops everything.
     post(h, "/mpub?topic=mgmt", b"1\n2\n3").await;
     assert_eq!(stats(h).await["topics"][0]["channels"][0]["depth"], 3);
-    assert_eq!(post(h, "/channel/empty?topic=mgmt&channel=c", b"").await.status, 200);
+    assert_eq!(
+        post(h, "/channel/empty?topic=mgmt&channel=c", b"")
+            .await
+            .status,
+        200
+    );
     assert_eq!(stats(h).await["topics"][0]["channels"][0]["depth"], 0);
 
     // Topic pause holds messages in the topic; unpause hands them over.
@@ -269,9 +384,18 @@ async fn topic_and_channel_management() {
     // Deleting the channel disconnects its consumer.
     let mut c = V2Client::connect(d.tcp()).await;
     c.subscribe("mgmt", "c").await;
-    assert_eq!(post(h, "/channel/delete?topic=mgmt&channel=c", b"").await.status, 200);
+    assert_eq!(
+        post(h, "/channel/delete?topic=mgmt&channel=c", b"")
+            .await
+            .status,
+        200
+    );
     c.expect_closed(Duration::from_secs(5)).await;
-    assert_error(&post(h, "/topic/delete?topic=nope", b"").await, 404, "TOPIC_NOT_FOUND");
+    assert_error(
+        &post(h, "/topic/delete?topic=nope", b"").await,
+        404,
+        "TOPIC_NOT_FOUND",
+    );
     assert_eq!(post(h, "/topic/delete?topic=mgmt", b"").await.status, 200);
     assert_eq!(stats(h).await["topics"], serde_json::json!([]));
 }
@@ -282,10 +406,18 @@ async fn channel_pause_stops_delivery_and_unpause_resumes() {
     let mut c = V2Client::connect(d.tcp()).await;
     c.subscribe("pz", "c").await;
     c.send(Command::Rdy(10)).await;
-    assert_eq!(post(d.http(), "/channel/pause?topic=pz&channel=c", b"").await.status, 200);
+    assert_eq!(
+        post(d.http(), "/channel/pause?topic=pz&channel=c", b"")
+            .await
+            .status,
+        200
+    );
     post(d.http(), "/pub?topic=pz", b"wait").await;
     c.expect_silence(Duration::from_millis(500)).await;
-    assert_eq!(stats(d.http()).await["topics"][0]["channels"][0]["paused"], true);
+    assert_eq!(
+        stats(d.http()).await["topics"][0]["channels"][0]["paused"],
+        true
+    );
     post(d.http(), "/channel/unpause?topic=pz&channel=c", b"").await;
     let m = c.expect_message().await;
     assert_eq!(&m.body[..], b"wait");
@@ -305,7 +437,10 @@ async fn ephemeral_channel_and_topic_vanish_with_last_consumer() {
         if v["topics"] == serde_json::json!([]) {
             break;
         }
-        assert!(Instant::now() < deadline, "ephemeral topic still there: {v}");
+        assert!(
+            Instant::now() < deadline,
+            "ephemeral topic still there: {v}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -316,8 +451,17 @@ async fn config_endpoint() {
     let r = get(d.http(), "/config/msg_timeout").await;
     assert_eq!(r.text(), "30000000000");
     assert_eq!(get(d.http(), "/config/log_level").await.text(), "2");
-    assert_eq!(get(d.http(), "/config/nsqlookupd_tcp_addresses").await.text(), "[]");
-    assert_error(&get(d.http(), "/config/node_id").await, 400, "INVALID_OPTION");
+    assert_eq!(
+        get(d.http(), "/config/nsqlookupd_tcp_addresses")
+            .await
+            .text(),
+        "[]"
+    );
+    assert_error(
+        &get(d.http(), "/config/node_id").await,
+        400,
+        "INVALID_OPTION",
+    );
     let r = http_request(d.http(), "PUT", "/config/log_level", b"debug").await;
     assert_eq!((r.status, r.text().as_str()), (200, "1"));
     let r = http_request(d.http(), "PUT", "/config/log_level", br#""debug""#).await;

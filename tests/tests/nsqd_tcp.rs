@@ -29,7 +29,10 @@ async fn bad_magic_gets_framed_bad_protocol_and_close() {
     let mut c = V2Client::connect_raw(d.tcp()).await;
     c.send_raw(b"  V1").await;
     let frames = c.expect_closed(CLOSE_WAIT).await;
-    assert_eq!(frames, vec![Frame::Error(Bytes::from_static(b"E_BAD_PROTOCOL"))]);
+    assert_eq!(
+        frames,
+        vec![Frame::Error(Bytes::from_static(b"E_BAD_PROTOCOL"))]
+    );
 }
 
 #[tokio::test]
@@ -41,7 +44,9 @@ async fn identify_plain_and_with_negotiation() {
     let f = c
         .identify(json!({"feature_negotiation": true, "msg_timeout": 5000, "output_buffer_size": -1, "output_buffer_timeout": -1}))
         .await;
-    let Frame::Response(b) = f else { panic!("{f:?}") };
+    let Frame::Response(b) = f else {
+        panic!("{f:?}")
+    };
     let v: serde_json::Value = serde_json::from_slice(&b).unwrap();
     assert_eq!(v["max_rdy_count"], 2500);
     assert_eq!(v["version"], "1.3.0");
@@ -58,8 +63,10 @@ async fn identify_plain_and_with_negotiation() {
 async fn identify_out_of_range_is_fatal() {
     let d = Daemon::nsqd(&[]);
     let mut c = V2Client::connect(d.tcp()).await;
-    c.send(Command::Identify(Bytes::from_static(br#"{"heartbeat_interval":100}"#)))
-        .await;
+    c.send(Command::Identify(Bytes::from_static(
+        br#"{"heartbeat_interval":100}"#,
+    )))
+    .await;
     let frames = c.expect_closed(CLOSE_WAIT).await;
     assert_eq!(
         frames,
@@ -75,15 +82,26 @@ async fn unknown_command_is_fatal() {
     let mut c = V2Client::connect(d.tcp()).await;
     c.send_raw(b"FOO\n").await;
     let frames = c.expect_closed(CLOSE_WAIT).await;
-    assert_eq!(frames, vec![Frame::Error(Bytes::from_static(b"E_INVALID invalid command FOO"))]);
+    assert_eq!(
+        frames,
+        vec![Frame::Error(Bytes::from_static(
+            b"E_INVALID invalid command FOO"
+        ))]
+    );
 }
 
 #[tokio::test]
 async fn publish_errors_are_fatal_with_exact_text() {
     let d = Daemon::nsqd(&["--max-msg-size=10"]);
     let cases: Vec<(Vec<u8>, &str)> = vec![
-        (b"PUB bad!topic\n".to_vec(), "E_BAD_TOPIC PUB topic name \"bad!topic\" is not valid"),
-        (b"PUB\n".to_vec(), "E_INVALID PUB insufficient number of parameters"),
+        (
+            b"PUB bad!topic\n".to_vec(),
+            "E_BAD_TOPIC PUB topic name \"bad!topic\" is not valid",
+        ),
+        (
+            b"PUB\n".to_vec(),
+            "E_INVALID PUB insufficient number of parameters",
+        ),
         (
             [b"PUB t\n".as_slice(), &0u32.to_be_bytes()].concat(),
             "E_BAD_MESSAGE PUB invalid message body size 0",
@@ -97,7 +115,12 @@ async fn publish_errors_are_fatal_with_exact_text() {
             "E_BAD_TOPIC E_BAD_TOPIC MPUB topic name \"bad!topic\" is not valid",
         ),
         (
-            [b"MPUB t\n".as_slice(), &8u32.to_be_bytes(), &0u32.to_be_bytes()].concat(),
+            [
+                b"MPUB t\n".as_slice(),
+                &8u32.to_be_bytes(),
+                &0u32.to_be_bytes(),
+            ]
+            .concat(),
             "E_BAD_BODY MPUB invalid message count 0",
         ),
         (
@@ -130,13 +153,19 @@ async fn state_errors_before_sub() {
     let d = Daemon::nsqd(&[]);
     for (line, expected) in [
         ("RDY 1\n", "E_INVALID cannot RDY in current state"),
-        ("FIN 0123456789abcdef\n", "E_INVALID cannot FIN in current state"),
+        (
+            "FIN 0123456789abcdef\n",
+            "E_INVALID cannot FIN in current state",
+        ),
         ("CLS\n", "E_INVALID cannot CLS in current state"),
     ] {
         let mut c = V2Client::connect(d.tcp()).await;
         c.send_raw(line.as_bytes()).await;
         let frames = c.expect_closed(CLOSE_WAIT).await;
-        assert_eq!(frames, vec![Frame::Error(Bytes::copy_from_slice(expected.as_bytes()))]);
+        assert_eq!(
+            frames,
+            vec![Frame::Error(Bytes::copy_from_slice(expected.as_bytes()))]
+        );
     }
 }
 
@@ -148,7 +177,9 @@ async fn sub_twice_and_bad_channel() {
     c.send_raw(b"SUB t c\n").await;
     assert_eq!(
         c.expect_closed(CLOSE_WAIT).await,
-        vec![Frame::Error(Bytes::from_static(b"E_INVALID cannot SUB in current state"))]
+        vec![Frame::Error(Bytes::from_static(
+            b"E_INVALID cannot SUB in current state"
+        ))]
     );
     let mut c = V2Client::connect(d.tcp()).await;
     c.send_raw(b"SUB t bad!chan\n").await;
@@ -168,7 +199,9 @@ async fn rdy_out_of_range_is_fatal() {
     c.send_raw(b"RDY 2501\n").await;
     assert_eq!(
         c.expect_closed(CLOSE_WAIT).await,
-        vec![Frame::Error(Bytes::from_static(b"E_INVALID RDY count 2501 out of range 0-2500"))]
+        vec![Frame::Error(Bytes::from_static(
+            b"E_INVALID RDY count 2501 out of range 0-2500"
+        ))]
     );
 }
 
@@ -178,15 +211,20 @@ async fn fin_unknown_id_is_not_fatal() {
     let mut c = V2Client::connect(d.tcp()).await;
     c.subscribe("t", "c").await;
     c.send(Command::Fin(MessageId(*b"0000000000000000"))).await;
-    c.expect_error("E_FIN_FAILED FIN 0000000000000000 failed ID not in flight").await;
-    c.send(Command::Touch(MessageId(*b"0000000000000000"))).await;
-    c.expect_error("E_TOUCH_FAILED TOUCH 0000000000000000 failed ID not in flight").await;
+    c.expect_error("E_FIN_FAILED FIN 0000000000000000 failed ID not in flight")
+        .await;
+    c.send(Command::Touch(MessageId(*b"0000000000000000")))
+        .await;
+    c.expect_error("E_TOUCH_FAILED TOUCH 0000000000000000 failed ID not in flight")
+        .await;
     // Still open: a publish works on the same connection.
     c.publish("t2", b"x").await;
     c.send_raw(b"FIN 1234\n").await;
     assert_eq!(
         c.expect_closed(CLOSE_WAIT).await,
-        vec![Frame::Error(Bytes::from_static(b"E_INVALID invalid message ID"))]
+        vec![Frame::Error(Bytes::from_static(
+            b"E_INVALID invalid message ID"
+        ))]
     );
 }
 
@@ -235,7 +273,10 @@ async fn message_reaches_every_channel_once_and_consumers_split() {
     }
     seen1.sort();
     assert_eq!(seen1, want);
-    assert!(got_a > 0 && got_b > 0, "both consumers got messages: {got_a} / {got_b}");
+    assert!(
+        got_a > 0 && got_b > 0,
+        "both consumers got messages: {got_a} / {got_b}"
+    );
 }
 
 #[tokio::test]
@@ -269,18 +310,34 @@ async fn req_redelivers_with_attempts_incremented() {
     producer(&d).await.publish("req", b"again").await;
     let m = c.expect_message().await;
     assert_eq!(m.attempts, 1);
-    c.send(Command::Req { id: m.id, timeout_ms: 0 }).await;
+    c.send(Command::Req {
+        id: m.id,
+        timeout_ms: 0,
+    })
+    .await;
     let m2 = c.expect_message().await;
     assert_eq!(m2.id, m.id);
     assert_eq!(m2.attempts, 2);
     let started = Instant::now();
-    c.send(Command::Req { id: m2.id, timeout_ms: 500 }).await;
+    c.send(Command::Req {
+        id: m2.id,
+        timeout_ms: 500,
+    })
+    .await;
     let m3 = c.expect_message().await;
     assert!(started.elapsed() >= Duration::from_millis(500));
     assert_eq!(m3.attempts, 3);
     c.send(Command::Fin(m3.id)).await;
-    c.send(Command::Req { id: m3.id, timeout_ms: 0 }).await;
-    c.expect_error(&format!("E_REQ_FAILED REQ {} failed ID not in flight", m3.id)).await;
+    c.send(Command::Req {
+        id: m3.id,
+        timeout_ms: 0,
+    })
+    .await;
+    c.expect_error(&format!(
+        "E_REQ_FAILED REQ {} failed ID not in flight",
+        m3.id
+    ))
+    .await;
 }
 
 #[tokio::test]
@@ -294,7 +351,11 @@ async fn msg_timeout_redelivers_and_touch_prevents_it() {
     let m = c.expect_message().await;
     let started = Instant::now();
     let again = c.expect_message().await; // timed out and redelivered
-    assert!(started.elapsed() >= Duration::from_millis(1000), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1000),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(again.id, m.id);
     assert_eq!(again.attempts, 2);
     // Keep touching for 2.5 s: no redelivery while touched.
@@ -324,7 +385,11 @@ async fn dpub_delays_delivery() {
     assert_eq!(body(&first), "now");
     let second = c.expect_message().await;
     assert_eq!(body(&second), "later");
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -394,7 +459,9 @@ async fn sub_refused_with_heartbeats_disabled() {
     c.send_raw(b"SUB t c\n").await;
     assert_eq!(
         c.expect_closed(CLOSE_WAIT).await,
-        vec![Frame::Error(Bytes::from_static(b"E_INVALID cannot SUB with heartbeats disabled"))]
+        vec![Frame::Error(Bytes::from_static(
+            b"E_INVALID cannot SUB with heartbeats disabled"
+        ))]
     );
 }
 
@@ -434,12 +501,17 @@ async fn max_channel_consumers_enforced() {
 async fn sample_rate_drops_most_messages() {
     let d = Daemon::nsqd(&[]);
     let mut c = V2Client::connect(d.tcp()).await;
-    c.identify(json!({"sample_rate": 10, "output_buffer_timeout": -1, "output_buffer_size": -1})).await;
+    c.identify(json!({"sample_rate": 10, "output_buffer_timeout": -1, "output_buffer_size": -1}))
+        .await;
     c.subscribe("sr", "c").await;
     c.send(Command::Rdy(2500)).await;
     let mut p = producer(&d).await;
     let bodies: Vec<Bytes> = (0..1000).map(|i| Bytes::from(format!("{i}"))).collect();
-    p.send(Command::Mpub { topic: "sr".into(), bodies }).await;
+    p.send(Command::Mpub {
+        topic: "sr".into(),
+        bodies,
+    })
+    .await;
     p.expect_response(b"OK").await;
     let mut got = 0;
     while let Some(f) = c.try_read_frame(Duration::from_millis(500)).await {
@@ -464,7 +536,11 @@ async fn output_buffer_holds_messages_until_timeout_unless_rdy_is_used_up() {
     // Credit left: the frame waits in the output buffer for the timeout.
     c.expect_silence(Duration::from_millis(600)).await;
     let m = c.expect_message().await;
-    assert!(started.elapsed() >= Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
     c.send(Command::Fin(m.id)).await;
     // RDY used up: flushed at once.
     c.send(Command::Rdy(1)).await;
@@ -472,17 +548,24 @@ async fn output_buffer_holds_messages_until_timeout_unless_rdy_is_used_up() {
     p.publish("ob", b"immediate").await;
     let m = c.expect_message().await;
     assert_eq!(&m.body[..], b"immediate");
-    assert!(started.elapsed() < Duration::from_millis(900), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
 async fn mpub_body_too_big_for_max_body_size() {
     let d = Daemon::nsqd(&["--max-body-size=100"]);
     let mut c = V2Client::connect(d.tcp()).await;
-    c.send_raw(&[b"MPUB t\n".as_slice(), &101u32.to_be_bytes()].concat()).await;
+    c.send_raw(&[b"MPUB t\n".as_slice(), &101u32.to_be_bytes()].concat())
+        .await;
     assert_eq!(
         c.expect_closed(CLOSE_WAIT).await,
-        vec![Frame::Error(Bytes::from_static(b"E_BAD_BODY MPUB body too big 101 > 100"))]
+        vec![Frame::Error(Bytes::from_static(
+            b"E_BAD_BODY MPUB body too big 101 > 100"
+        ))]
     );
 }
 

@@ -6,17 +6,24 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let flags = nsq_flags::parse_command_line(&nsq_flags::tables::nsqd());
     if flags.bool("version") {
-        println!("nsqd v{} (built w/{})", nsqd::VERSION, nsqd::BUILT_WITH);
+        println!("{}", nsq_app::version_line("nsqd"));
         return ExitCode::SUCCESS;
     }
-    let level: LogLevel = flags.log_level("log-level").parse().unwrap_or(LogLevel::Info);
+    let level: LogLevel = flags
+        .log_level("log-level")
+        .parse()
+        .unwrap_or(LogLevel::Info);
     init_logging(flags.string("log-prefix"), level);
-    tracing::info!("nsqd v{} (built w/{})", nsqd::VERSION, nsqd::BUILT_WITH);
-    let opts = match nsqd::Options::from_flags(&flags).and_then(|o| o.check_supported().map(|()| o)) {
+    tracing::info!("{}", nsq_app::version_line("nsqd"));
+    let opts = match nsqd::Options::from_flags(&flags).and_then(|o| o.check_supported().map(|()| o))
+    {
         Ok(opts) => opts,
         Err(e) => return fatal(&format!("failed to instantiate nsqd - {e}")),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fatal(&format!("failed to start the async runtime - {e}")),
     };
@@ -34,7 +41,6 @@ fn main() -> ExitCode {
 }
 
 fn fatal(message: &str) -> ExitCode {
-    tracing::error!("FATAL: {message}");
-    eprintln!("FATAL: {message}");
+    eprint!("{}", nsq_flags::fatal_line("nsqd", message));
     ExitCode::FAILURE
 }

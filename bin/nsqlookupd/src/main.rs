@@ -4,12 +4,9 @@ use nsq_app::{init_logging, shutdown_signal, LogLevel};
 use nsq_flags::{Parsed, Source};
 use std::process::ExitCode;
 
-/// The toolchain part of the version string (`go1.19.8` for the Go build).
-const BUILT_WITH: &str = concat!("rust", env!("NSQ_RUSTC_VERSION"));
-
 fn main() -> ExitCode {
     let flags = nsq_flags::parse_command_line(&nsq_flags::tables::nsqlookupd());
-    let version = format!("nsqlookupd v{} (built w/{BUILT_WITH})", nsqlookupd::VERSION);
+    let version = nsq_app::version_line("nsqlookupd");
     if flags.bool("version") {
         println!("{version}");
         return ExitCode::SUCCESS;

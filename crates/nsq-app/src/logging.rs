@@ -95,7 +95,8 @@ where
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
-        let now = time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+        let now =
+            time::OffsetDateTime::now_local().unwrap_or_else(|_| time::OffsetDateTime::now_utc());
         let format = time::macros::format_description!(
             "[year]/[month]/[day] [hour]:[minute]:[second].[subsecond digits:6]"
         );

@@ -100,7 +100,9 @@ impl ChannelState {
     /// Wakes up to `n` consumers that are waiting for messages.
     fn wake_waiting(&mut self, n: usize) {
         for _ in 0..n {
-            let Some(id) = self.waiting.pop_front() else { return };
+            let Some(id) = self.waiting.pop_front() else {
+                return;
+            };
             if let Some(c) = self.consumers.get_mut(&id) {
                 c.waiting = false;
                 c.handle.wake.notify_one();
@@ -137,12 +139,19 @@ impl ChannelState {
         }
     }
 
-    fn take_in_flight(&mut self, client: ClientId, id: &MessageId) -> Result<InFlight, InFlightError> {
+    fn take_in_flight(
+        &mut self,
+        client: ClientId,
+        id: &MessageId,
+    ) -> Result<InFlight, InFlightError> {
         match self.in_flight.get(id) {
             None => Err(InFlightError::NotInFlight),
             Some(f) if f.client != client => Err(InFlightError::NotOwner),
             Some(_) => {
-                let f = self.in_flight.remove(id).ok_or(InFlightError::NotInFlight)?;
+                let f = self
+                    .in_flight
+                    .remove(id)
+                    .ok_or(InFlightError::NotInFlight)?;
                 self.release_in_flight(client);
                 Ok(f)
             }
@@ -321,7 +330,9 @@ impl Channel {
         let mut taken = 0;
         let mut rng = (sample_rate > 0).then(rand::thread_rng);
         while credit > 0 {
-            let Some(StoredMessage(mut msg)) = st.queue.pop() else { break };
+            let Some(StoredMessage(mut msg)) = st.queue.pop() else {
+                break;
+            };
             if let Some(rng) = rng.as_mut() {
                 if rng.gen_range(0..100) > sample_rate {
                     continue;
@@ -552,7 +563,11 @@ impl Channel {
             requeue_count: self.requeue_count.load(Ordering::Relaxed),
             timeout_count: self.timeout_count.load(Ordering::Relaxed),
             paused: st.paused,
-            clients: st.consumers.values().map(|c| c.handle.stats.clone()).collect(),
+            clients: st
+                .consumers
+                .values()
+                .map(|c| c.handle.stats.clone())
+                .collect(),
         }
     }
 }

@@ -46,9 +46,8 @@ impl GuidFactory {
             self.sequence = 0;
         }
         self.last_ts = ts;
-        let id = ((ts - EPOCH) << TIMESTAMP_SHIFT)
-            | (self.node_id << NODE_ID_SHIFT)
-            | self.sequence;
+        let id =
+            ((ts - EPOCH) << TIMESTAMP_SHIFT) | (self.node_id << NODE_ID_SHIFT) | self.sequence;
         MessageId::from_u64(id as u64)
     }
 }

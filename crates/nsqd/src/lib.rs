@@ -12,11 +12,12 @@
 
 pub mod channel;
 pub mod client_stats;
+pub mod data_dir;
 pub mod flags;
 pub mod guid;
+mod http;
 pub mod lookup;
 pub mod metadata;
-mod http;
 pub mod nsqd;
 pub mod options;
 pub mod server;
@@ -30,7 +31,7 @@ pub use options::Options;
 pub use server::{run, Listeners, ServerError};
 
 /// The NSQ version this nsqd is compatible with (what clients read from IDENTIFY and `/info`).
-pub const VERSION: &str = "1.3.0";
+pub const VERSION: &str = nsq_app::NSQ_VERSION;
 
 /// The toolchain note printed after the version (`nsqd v1.3.0 (built w/...)`).
-pub const BUILT_WITH: &str = concat!("nsq-rs ", env!("CARGO_PKG_VERSION"));
+pub const BUILT_WITH: &str = nsq_app::BUILT_WITH;

@@ -213,10 +213,8 @@ async fn run_peer(
             },
         };
         backoff = Duration::from_millis(250);
-        let mut ping = tokio::time::interval_at(
-            tokio::time::Instant::now() + PING_INTERVAL,
-            PING_INTERVAL,
-        );
+        let mut ping =
+            tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
         let err = loop {
             tokio::select! {
                 _ = stop.cancelled() => return,

@@ -131,7 +131,10 @@ mod tests {
         assert!(topics[1].paused);
         assert_eq!(topics[1].channels, None);
         save(dir.path(), &meta).unwrap();
-        assert_eq!(std::fs::read_to_string(dir.path().join("nsqd.dat")).unwrap(), GO_FILE);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("nsqd.dat")).unwrap(),
+            GO_FILE
+        );
         let leftovers: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .filter_map(|e| e.ok())
@@ -146,7 +149,10 @@ mod tests {
         assert!(load(dir.path()).unwrap().is_none());
         std::fs::write(dir.path().join("nsqd.dat"), b"{not json").unwrap();
         let err = load(dir.path()).unwrap_err();
-        assert!(err.to_string().starts_with("failed to parse metadata in "), "{err}");
+        assert!(
+            err.to_string().starts_with("failed to parse metadata in "),
+            "{err}"
+        );
     }
 
     #[test]

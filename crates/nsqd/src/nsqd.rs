@@ -1,18 +1,18 @@
 //! The nsqd instance: options, the topic map, connected clients, and the
 //! background task that fires in-flight timeouts and deferred deliveries.
 
+use crate::channel::Channel;
 use crate::client_stats::{ClientId, ClientStats};
+use crate::lookup::{LookupEvent, LookupPeers};
+use crate::metadata::{self, ChannelMetadata, Metadata, TopicMetadata};
 use crate::options::Options;
 use crate::store::QueueConfig;
 use crate::topic::Topic;
-use crate::channel::Channel;
-use crate::lookup::{LookupEvent, LookupPeers};
-use crate::metadata::{self, ChannelMetadata, Metadata, TopicMetadata};
 use nsq_app::logging::LogLevel;
-use std::sync::atomic::AtomicBool;
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -141,7 +141,10 @@ impl Nsqd {
                 out.push(LookupEvent::Register(topic.name.clone(), None));
             }
             for ch in channels {
-                out.push(LookupEvent::Register(topic.name.clone(), Some(ch.name.clone())));
+                out.push(LookupEvent::Register(
+                    topic.name.clone(),
+                    Some(ch.name.clone()),
+                ));
             }
         }
         out
@@ -188,7 +191,10 @@ impl Nsqd {
     /// ephemeral and unused, then the topic if it is ephemeral and has no channel.
     pub fn cleanup_after_consumer(&self, topic: &Arc<Topic>, channel: &str) {
         if topic.delete_channel_if_unused(channel) {
-            tracing::info!("CHANNEL({}:{channel}): deleted (ephemeral, no consumers)", topic.name);
+            tracing::info!(
+                "CHANNEL({}:{channel}): deleted (ephemeral, no consumers)",
+                topic.name
+            );
             self.lookup.notify(LookupEvent::Unregister(
                 topic.name.clone(),
                 Some(channel.to_string()),
@@ -196,7 +202,9 @@ impl Nsqd {
         }
         if topic.ephemeral {
             let mut topics = self.topics.write();
-            let still_ours = topics.get(&topic.name).is_some_and(|t| Arc::ptr_eq(t, topic));
+            let still_ours = topics
+                .get(&topic.name)
+                .is_some_and(|t| Arc::ptr_eq(t, topic));
             if still_ours && topic.has_no_channels() {
                 topics.remove(&topic.name);
                 drop(topics);
@@ -354,7 +362,9 @@ impl Nsqd {
     /// Clean shutdown of the storage: every topic and channel writes what it
     /// holds in memory (and in flight, and deferred) to its disk queue.
     pub fn close_queues(&self) {
-        let topics: Vec<Arc<Topic>> = std::mem::take(&mut *self.topics.write()).into_values().collect();
+        let topics: Vec<Arc<Topic>> = std::mem::take(&mut *self.topics.write())
+            .into_values()
+            .collect();
         for topic in topics {
             tracing::info!("TOPIC({}): closing ... flushing to disk", topic.name);
             topic.close_for_shutdown();

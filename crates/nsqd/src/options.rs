@@ -239,7 +239,10 @@ impl Options {
     /// Refuses settings whose feature is not built yet.
     pub fn check_supported(&self) -> Result<(), crate::flags::OptionsError> {
         let unsupported = [
-            (!self.tls_cert.is_empty() || !self.tls_key.is_empty(), "--tls-cert/--tls-key"),
+            (
+                !self.tls_cert.is_empty() || !self.tls_key.is_empty(),
+                "--tls-cert/--tls-key",
+            ),
             (self.tls_required != TlsRequired::No, "--tls-required"),
             (!self.auth_http_addresses.is_empty(), "--auth-http-address"),
             (!self.statsd_address.is_empty(), "--statsd-address"),
@@ -249,7 +252,9 @@ impl Options {
             ),
         ];
         match unsupported.iter().find(|(set, _)| *set) {
-            Some((_, flag)) => Err(crate::flags::OptionsError::Unsupported(UnsupportedFlag { flag })),
+            Some((_, flag)) => Err(crate::flags::OptionsError::Unsupported(UnsupportedFlag {
+                flag,
+            })),
             None => Ok(()),
         }
     }

@@ -10,6 +10,9 @@ use tokio_util::task::TaskTracker;
 /// Why nsqd could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The data path is missing or in use.
+    #[error(transparent)]
+    DataDir(#[from] crate::data_dir::DataDirError),
     /// `nsqd.dat` could not be read or written.
     #[error(transparent)]
     Metadata(#[from] crate::metadata::MetadataError),
@@ -46,10 +49,12 @@ impl Listeners {
 }
 
 async fn bind(addr: &str) -> Result<TcpListener, ServerError> {
-    TcpListener::bind(addr).await.map_err(|source| ServerError::Listen {
-        addr: addr.to_string(),
-        source,
-    })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServerError::Listen {
+            addr: addr.to_string(),
+            source,
+        })
 }
 
 /// Serves until `shutdown` completes, then closes every connection and returns.
@@ -58,6 +63,7 @@ pub async fn run(
     listeners: Listeners,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
+    let _lock = crate::data_dir::lock_data_dir(&opts.data_path)?;
     let addrs = BoundAddrs {
         tcp: listeners.tcp.local_addr().ok(),
         http: listeners.http.as_ref().and_then(|l| l.local_addr().ok()),
@@ -74,7 +80,11 @@ pub async fn run(
     nsqd.start_lookup();
     let tasks = TaskTracker::new();
     tasks.spawn(nsqd.clone().run_deadline_scanner());
-    tasks.spawn(crate::tcp::serve(nsqd.clone(), listeners.tcp, tasks.clone()));
+    tasks.spawn(crate::tcp::serve(
+        nsqd.clone(),
+        listeners.tcp,
+        tasks.clone(),
+    ));
     if let Some(http) = listeners.http {
         tasks.spawn(crate::http::serve(nsqd.clone(), http));
     }

@@ -218,7 +218,11 @@ fn empty_latency() -> E2eLatency {
 pub fn resident_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<u64>().ok())
+        })
         .map(|pages| pages * 4096)
         .unwrap_or(0)
 }
@@ -290,9 +294,9 @@ pub fn collect(nsqd: &Nsqd, filter: &StatsFilter) -> StatsDoc {
                             requeue_count: cs.requeue_count,
                             timeout_count: cs.timeout_count,
                             client_count: cs.clients.len(),
-                            clients: filter.include_clients.then(|| {
-                                cs.clients.iter().map(|c| client_json(c, None)).collect()
-                            }),
+                            clients: filter
+                                .include_clients
+                                .then(|| cs.clients.iter().map(|c| client_json(c, None)).collect()),
                             paused: cs.paused,
                             e2e_processing_latency: empty_latency(),
                         }
@@ -381,7 +385,12 @@ fn go_duration_secs(total: i64) -> String {
 pub fn render_text(doc: &StatsDoc) -> String {
     let now = unix_seconds();
     let mut out = String::new();
-    let _ = writeln!(out, "nsqd v{} (built w/{})", crate::VERSION, crate::BUILT_WITH);
+    let _ = writeln!(
+        out,
+        "nsqd v{} (built w/{})",
+        crate::VERSION,
+        crate::BUILT_WITH
+    );
     let _ = writeln!(out, "start_time {}", rfc3339_utc(doc.start_time));
     let _ = writeln!(out, "uptime {}", go_duration_secs(now - doc.start_time));
     let _ = write!(out, "\nHealth: {}\n", doc.health);
@@ -529,12 +538,18 @@ mod tests {
             quantile: 1.0,
             value: 5,
         };
-        assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"quantile":1,"value":5}"#);
+        assert_eq!(
+            serde_json::to_string(&q).unwrap(),
+            r#"{"quantile":1,"value":5}"#
+        );
         let q = Quantile {
             quantile: 0.99,
             value: 5,
         };
-        assert_eq!(serde_json::to_string(&q).unwrap(), r#"{"quantile":0.99,"value":5}"#);
+        assert_eq!(
+            serde_json::to_string(&q).unwrap(),
+            r#"{"quantile":0.99,"value":5}"#
+        );
     }
 
     #[test]

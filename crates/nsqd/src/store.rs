@@ -96,7 +96,10 @@ impl<T: QueueItem> MessageStore<T> {
     pub fn push(&mut self, item: T) -> Result<PutOutcome, QueueError> {
         let outcome = self.queue.put(item)?;
         if outcome == PutOutcome::Dropped {
-            tracing::debug!("QUEUE({}): memory full, ephemeral message dropped", self.name);
+            tracing::debug!(
+                "QUEUE({}): memory full, ephemeral message dropped",
+                self.name
+            );
         }
         Ok(outcome)
     }
@@ -147,7 +150,10 @@ impl<T: QueueItem> MessageStore<T> {
     /// Clean shutdown: moves memory items, then `extra` (in-flight and
     /// deferred messages), to the disk queue and closes it. Without a disk
     /// queue (ephemeral) everything is discarded, as in nsqd.
-    pub fn flush_and_close(&mut self, extra: impl IntoIterator<Item = T>) -> Result<(), QueueError> {
+    pub fn flush_and_close(
+        &mut self,
+        extra: impl IntoIterator<Item = T>,
+    ) -> Result<(), QueueError> {
         if self.queue.disk().is_none() {
             return Ok(());
         }

@@ -20,8 +20,7 @@ fn topic_name(req: &RequestContext, validate: bool) -> Result<String, ApiError> 
 }
 
 fn existing_topic(nsqd: &Nsqd, name: &str) -> Result<Arc<Topic>, ApiError> {
-    nsqd
-        .topic(name)
+    nsqd.topic(name)
         .ok_or_else(|| ApiError::not_found("TOPIC_NOT_FOUND"))
 }
 
@@ -39,7 +38,10 @@ fn channel_args(nsqd: &Nsqd, req: &RequestContext) -> Result<(Arc<Topic>, String
     Ok((existing_topic(nsqd, topic)?, channel.to_string()))
 }
 
-fn existing_channel(nsqd: &Nsqd, req: &RequestContext) -> Result<(Arc<Topic>, Arc<Channel>), ApiError> {
+fn existing_channel(
+    nsqd: &Nsqd,
+    req: &RequestContext,
+) -> Result<(Arc<Topic>, Arc<Channel>), ApiError> {
     let (topic, name) = channel_args(nsqd, req)?;
     let channel = topic
         .channel(&name)

@@ -94,7 +94,10 @@ pub async fn put(nsqd: Arc<Nsqd>, req: RequestContext) -> Answer {
     let key = req.param("opt").unwrap_or_default().to_string();
     let max = nsqd.opts.max_msg_size.max(0) as usize;
     if req.body.is_empty() || req.body.len() > max {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "INVALID_VALUE"));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "INVALID_VALUE",
+        ));
     }
     match key.as_str() {
         "nsqlookupd_tcp_addresses" => {

@@ -126,8 +126,10 @@ impl Connection {
 
     async fn event_loop(&mut self) -> Exit {
         let mut heartbeat = self.new_heartbeat_timer();
-        let mut read_timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
-        let mut flush_timer: Pin<Box<Sleep>> = Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
+        let mut read_timer: Pin<Box<Sleep>> =
+            Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
+        let mut flush_timer: Pin<Box<Sleep>> =
+            Box::pin(tokio::time::sleep(Duration::from_secs(3600)));
         let mut hb_setting = self.settings.heartbeat_interval;
         self.arm_read_timer(read_timer.as_mut());
         let shutdown = self.nsqd.shutdown.clone();
@@ -315,7 +317,8 @@ impl Connection {
         if let Some(sub) = self.sub.take() {
             let ephemeral_unused = sub.channel.remove_consumer(self.stats.id);
             if ephemeral_unused || sub.topic.ephemeral {
-                self.nsqd.cleanup_after_consumer(&sub.topic, &sub.channel.name);
+                self.nsqd
+                    .cleanup_after_consumer(&sub.topic, &sub.channel.name);
             }
         }
         self.stats.state.store(0, Ordering::Relaxed);

@@ -106,7 +106,11 @@ impl Connection {
         Ok(())
     }
 
-    async fn subscribe(&mut self, topic_name: &str, channel_name: &str) -> Result<(), ProtocolError> {
+    async fn subscribe(
+        &mut self,
+        topic_name: &str,
+        channel_name: &str,
+    ) -> Result<(), ProtocolError> {
         let max = self.nsqd.opts.max_channel_consumers;
         // A channel can be deleted between lookup and join (ephemeral cleanup): retry once.
         let mut attempt = 0;
@@ -127,7 +131,10 @@ impl Connection {
                 Ok(()) => break (topic, channel),
                 Err(SubscribeError::Deleted) if attempt < 2 => continue,
                 Err(e @ SubscribeError::TooManyConsumers { .. }) => {
-                    return Err(ProtocolError::new(ErrorCode::SubFailed, format!("SUB failed {e}")))
+                    return Err(ProtocolError::new(
+                        ErrorCode::SubFailed,
+                        format!("SUB failed {e}"),
+                    ))
                 }
                 Err(SubscribeError::Deleted) => {
                     return Err(ProtocolError::new(
@@ -168,7 +175,9 @@ impl Connection {
 
     fn ready(&mut self, count: u64) {
         self.rdy = count;
-        self.stats.ready_count.store(count as i64, Ordering::Relaxed);
+        self.stats
+            .ready_count
+            .store(count as i64, Ordering::Relaxed);
         self.want_messages = true;
     }
 
@@ -211,7 +220,9 @@ impl Connection {
             .state
             .store(ClientState::Closing as u8, Ordering::Relaxed);
         self.reader.decoder_mut().context.state = ClientState::Closing;
-        self.send_response(frame::CLOSE_WAIT).await.map_err(|_| closed())
+        self.send_response(frame::CLOSE_WAIT)
+            .await
+            .map_err(|_| closed())
     }
 
     fn subscription(&self) -> Result<&Subscription, ProtocolError> {

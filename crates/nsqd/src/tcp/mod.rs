@@ -30,7 +30,13 @@ pub async fn serve(nsqd: Arc<Nsqd>, listener: TcpListener, tasks: TaskTracker) {
             }
         }
     }
-    tracing::info!("TCP: closing {}", listener.local_addr().map(|a| a.to_string()).unwrap_or_default());
+    tracing::info!(
+        "TCP: closing {}",
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
+    );
 }
 
 async fn handle_stream(nsqd: Arc<Nsqd>, mut stream: TcpStream, remote: std::net::SocketAddr) {
@@ -48,7 +54,10 @@ async fn handle_stream(nsqd: Arc<Nsqd>, mut stream: TcpStream, remote: std::net:
         let mut buf = bytes::BytesMut::new();
         nsq_protocol::frame::write_error(&mut buf, b"E_BAD_PROTOCOL");
         let _ = stream.write_all(&buf).await;
-        tracing::error!("client({remote}) bad protocol magic '{}'", String::from_utf8_lossy(&magic));
+        tracing::error!(
+            "client({remote}) bad protocol magic '{}'",
+            String::from_utf8_lossy(&magic)
+        );
         return;
     }
     connection::Connection::run(nsqd, stream, remote).await;
