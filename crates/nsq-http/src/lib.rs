@@ -97,6 +97,7 @@
 //! # }
 //! ```
 
+pub mod client;
 pub mod error;
 pub mod json;
 mod log;
@@ -107,6 +108,7 @@ pub mod router;
 mod serve;
 
 pub use axum::http::{HeaderMap, Method, StatusCode};
+pub use client::{HttpClient, HttpClientError};
 pub use error::ApiError;
 pub use log::go_duration;
 pub use path::PatternError;

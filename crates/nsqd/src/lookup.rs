@@ -54,6 +54,8 @@ struct PeerHandle {
 #[derive(Default)]
 pub struct LookupPeers {
     peers: Mutex<HashMap<String, PeerHandle>>,
+    /// `host:port` of each identified lookupd's HTTP API, by TCP address.
+    http_endpoints: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl std::fmt::Debug for LookupPeers {
@@ -73,14 +75,49 @@ impl LookupPeers {
         }
     }
 
+    /// The channels the identified lookupds know for `topic` (union), for
+    /// pre-creating them when the topic appears on this node.
+    pub async fn channels_of(&self, client: &nsq_http::HttpClient, topic: &str) -> Vec<String> {
+        let endpoints: Vec<String> = self.http_endpoints.lock().values().cloned().collect();
+        if endpoints.is_empty() {
+            tracing::warn!(
+                "no available nsqlookupd to query for channels to pre-create for topic {topic}"
+            );
+            return Vec::new();
+        }
+        let query = url_escape(topic);
+        let lookups = endpoints.iter().map(|ep| {
+            let url = format!("http://{ep}/channels?topic={query}");
+            async move {
+                match client.get_json::<ChannelsReply>(&url).await {
+                    Ok(reply) => reply.channels.unwrap_or_default(),
+                    Err(e) => {
+                        tracing::warn!("failed to query nsqlookupd for channels to pre-create - {e}");
+                        Vec::new()
+                    }
+                }
+            }
+        });
+        let mut all: Vec<String> = futures::future::join_all(lookups)
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
     /// Makes the running peers match `addresses`: stops removed ones, starts new ones.
     pub fn set_addresses(&self, nsqd: &Arc<Nsqd>, addresses: &[String]) {
         let mut peers = self.peers.lock();
+        let endpoints = self.http_endpoints.clone();
         peers.retain(|addr, peer| {
             let keep = addresses.contains(addr);
             if !keep {
                 tracing::info!("LOOKUP({addr}): removing peer");
                 peer.stop.cancel();
+                endpoints.lock().remove(addr);
             }
             keep
         });
@@ -96,6 +133,7 @@ impl LookupPeers {
                 addr.clone(),
                 rx,
                 stop.clone(),
+                self.http_endpoints.clone(),
             ));
             peers.insert(addr.clone(), PeerHandle { events: tx, stop });
         }
@@ -141,7 +179,11 @@ async fn send_logged(conn: &mut Conn, addr: &str, cmd: &LookupCommand) -> Result
 }
 
 /// Dials, IDENTIFYs and registers the whole current state.
-async fn connect(nsqd: &Weak<Nsqd>, addr: &str) -> Result<Conn, PeerError> {
+async fn connect(
+    nsqd: &Weak<Nsqd>,
+    addr: &str,
+    endpoints: &Mutex<HashMap<String, String>>,
+) -> Result<Conn, PeerError> {
     let stream = tokio::time::timeout(DIAL_TIMEOUT, TcpStream::connect(addr))
         .await
         .map_err(|_| PeerError::DialTimeout)?
@@ -165,13 +207,21 @@ async fn connect(nsqd: &Weak<Nsqd>, addr: &str) -> Result<Conn, PeerError> {
     tracing::info!("LOOKUP({addr}): connected, sending IDENTIFY");
     let reply = request(&mut conn, &LookupCommand::Identify(identity)).await?;
     match PeerIdentity::from_go_json(&reply) {
-        Ok(peer) => tracing::info!(
-            "LOOKUPD({addr}): peer info {{TCPPort:{} HTTPPort:{} Version:{} BroadcastAddress:{}}}",
-            peer.tcp_port,
-            peer.http_port,
-            peer.version,
-            peer.broadcast_address
-        ),
+        Ok(peer) => {
+            tracing::info!(
+                "LOOKUPD({addr}): peer info {{TCPPort:{} HTTPPort:{} Version:{} BroadcastAddress:{}}}",
+                peer.tcp_port,
+                peer.http_port,
+                peer.version,
+                peer.broadcast_address
+            );
+            if !peer.broadcast_address.is_empty() && peer.http_port > 0 {
+                endpoints.lock().insert(
+                    addr.to_string(),
+                    format!("{}:{}", peer.broadcast_address, peer.http_port),
+                );
+            }
+        }
         Err(_) => {
             tracing::error!(
                 "LOOKUPD({addr}): error parsing IDENTIFY response {}",
@@ -191,6 +241,7 @@ async fn run_peer(
     addr: String,
     mut events: mpsc::UnboundedReceiver<LookupEvent>,
     stop: CancellationToken,
+    endpoints: Arc<Mutex<HashMap<String, String>>>,
 ) {
     let mut backoff = Duration::from_millis(250);
     loop {
@@ -198,7 +249,7 @@ async fn run_peer(
         while events.try_recv().is_ok() {}
         let mut conn = tokio::select! {
             _ = stop.cancelled() => return,
-            r = connect(&nsqd, &addr) => match r {
+            r = connect(&nsqd, &addr, &endpoints) => match r {
                 Ok(c) => c,
                 Err(PeerError::Gone) => return,
                 Err(e) => {
@@ -242,4 +293,19 @@ async fn run_peer(
         };
         tracing::error!("LOOKUPD({addr}): connection lost - {err}; reconnecting");
     }
+}
+
+#[derive(serde::Deserialize)]
+struct ChannelsReply {
+    channels: Option<Vec<String>>,
+}
+
+/// Percent-encodes a topic name for a query string (names are `[.a-zA-Z0-9_-#]`).
+fn url_escape(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'_' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -48,6 +48,7 @@ pub struct Nsqd {
     metadata_lock: Mutex<()>,
     lookup: LookupPeers,
     queue_config: QueueConfig,
+    http_client: nsq_http::HttpClient,
     /// Cancelled when nsqd shuts down; every task watches it.
     pub shutdown: CancellationToken,
 }
@@ -62,6 +63,10 @@ impl Nsqd {
             metadata_lock: Mutex::new(()),
             lookup: LookupPeers::default(),
             queue_config: QueueConfig::from_options(&opts),
+            http_client: nsq_http::HttpClient::new(
+                opts.http_client_connect_timeout,
+                opts.http_client_request_timeout,
+            ),
             opts,
             start_time: unix_seconds(),
             addrs,
@@ -72,16 +77,21 @@ impl Nsqd {
         })
     }
 
-    /// The topic `name`, created if missing.
+    /// The topic `name`, created (started at once) if missing. Used while
+    /// loading metadata; runtime callers use [`Nsqd::topic_for_use`].
     pub fn get_or_create_topic(&self, name: &str) -> Arc<Topic> {
+        self.create_topic_entry(name, true).0
+    }
+
+    fn create_topic_entry(&self, name: &str, started: bool) -> (Arc<Topic>, bool) {
         if let Some(t) = self.topics.read().get(name) {
-            return t.clone();
+            return (t.clone(), false);
         }
         let mut topics = self.topics.write();
         if let Some(t) = topics.get(name) {
-            return t.clone();
+            return (t.clone(), false);
         }
-        let topic = Topic::new(name, self.opts.node_id, &self.queue_config);
+        let topic = Topic::with_start(name, self.opts.node_id, &self.queue_config, started);
         topics.insert(name.to_string(), topic.clone());
         drop(topics);
         tracing::info!("TOPIC({name}): created");
@@ -90,6 +100,23 @@ impl Nsqd {
         }
         self.lookup
             .notify(LookupEvent::Register(name.to_string(), None));
+        (topic, true)
+    }
+
+    /// The topic `name` for a publish or subscribe, created if missing. A new
+    /// topic first gets the channels the lookupds know for it (so messages
+    /// published now also reach consumers of other nodes' channels), as nsqd does.
+    pub async fn topic_for_use(&self, name: &str) -> Arc<Topic> {
+        let with_lookupd = !self.lookupd_addresses.lock().is_empty();
+        let (topic, created) = self.create_topic_entry(name, !with_lookupd);
+        if created && with_lookupd {
+            for channel in self.lookup.channels_of(&self.http_client, name).await {
+                if !nsq_protocol::is_ephemeral(&channel) {
+                    let _ = self.get_or_create_channel(&topic, &channel);
+                }
+            }
+            topic.start();
+        }
         topic
     }
 

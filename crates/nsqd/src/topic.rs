@@ -53,11 +53,14 @@ struct TopicState {
     backlog: MessageStore<PendingMessage>,
     paused: bool,
     deleted: bool,
+    /// False while nsqd is still pre-creating the channels lookupd knows of:
+    /// messages wait in the topic until then.
+    started: bool,
 }
 
 impl TopicState {
     fn can_deliver(&self) -> bool {
-        !self.paused && !self.channels.is_empty()
+        self.started && !self.paused && !self.channels.is_empty()
     }
 
     fn fan_out(&self, msg: Message, defer: Duration) {
@@ -145,6 +148,11 @@ impl Topic {
     /// channels' queues) stored as `cfg` says. Starts the task that hands
     /// waiting messages to channels.
     pub fn new(name: &str, node_id: i64, cfg: &QueueConfig) -> Arc<Self> {
+        Self::with_start(name, node_id, cfg, true)
+    }
+
+    /// Like [`Topic::new`]; with `started` false nothing reaches channels until [`Topic::start`].
+    pub fn with_start(name: &str, node_id: i64, cfg: &QueueConfig, started: bool) -> Arc<Self> {
         let ephemeral = nsq_protocol::is_ephemeral(name);
         let topic = Arc::new(Topic {
             name: name.to_string(),
@@ -154,6 +162,7 @@ impl Topic {
                 backlog: MessageStore::open(name, ephemeral, cfg),
                 paused: false,
                 deleted: false,
+                started,
             }),
             guid: Mutex::new(GuidFactory::new(node_id)),
             queue_config: cfg.clone(),
@@ -166,6 +175,12 @@ impl Topic {
         }
         topic.pump.notify_one();
         topic
+    }
+
+    /// Lets messages flow to channels (after channel pre-creation).
+    pub fn start(&self) {
+        self.state.lock().started = true;
+        self.pump.notify_one();
     }
 
     /// Moves one chunk of waiting messages to the channels; true if more wait.

@@ -52,7 +52,7 @@ fn existing_channel(
 /// `POST /topic/create`.
 pub async fn topic_create(nsqd: Arc<Nsqd>, req: RequestContext) -> Answer {
     let name = topic_name(&req, true)?;
-    nsqd.get_or_create_topic(&name);
+    nsqd.topic_for_use(&name).await;
     Ok(Reply::Empty)
 }
 

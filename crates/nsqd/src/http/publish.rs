@@ -55,7 +55,7 @@ pub async fn publish(nsqd: Arc<Nsqd>, req: RequestContext) -> Result<Reply, ApiE
             Duration::from_millis(ms as u64)
         }
     };
-    let topic = nsqd.get_or_create_topic(&topic_name);
+    let topic = nsqd.topic_for_use(&topic_name).await;
     topic
         .publish(vec![req.body.clone()], defer)
         .map_err(|_| exiting())?;
@@ -75,7 +75,7 @@ pub async fn multi_publish(nsqd: Arc<Nsqd>, req: RequestContext) -> Result<Reply
         Some("false") | Some("0") => false,
         Some(_) => true,
     };
-    let topic = nsqd.get_or_create_topic(&topic_name);
+    let topic = nsqd.topic_for_use(&topic_name).await;
     if req.body.len() as u64 > max_body {
         return Err(too_big("BODY_TOO_BIG"));
     }

@@ -116,7 +116,7 @@ impl Connection {
         let mut attempt = 0;
         let (topic, channel) = loop {
             attempt += 1;
-            let topic = self.nsqd.get_or_create_topic(topic_name);
+            let topic = self.nsqd.topic_for_use(topic_name).await;
             let channel = match self.nsqd.get_or_create_channel(&topic, channel_name) {
                 Ok(ch) => ch,
                 Err(_) if attempt < 2 => continue,
@@ -165,7 +165,7 @@ impl Connection {
             _ => ErrorCode::PubFailed,
         };
         let n = bodies.len() as u64;
-        let topic = self.nsqd.get_or_create_topic(topic_name);
+        let topic = self.nsqd.topic_for_use(topic_name).await;
         topic
             .publish(bodies, Duration::from_millis(defer_ms))
             .map_err(|e| ProtocolError::new(failed_code, format!("{cmd} failed {e}")))?;
