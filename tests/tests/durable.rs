@@ -75,10 +75,9 @@ async fn nothing_lost_across_restart(mem_queue_size: &str) {
         .await;
         p.expect_response(b"OK").await;
     }
-    // Deferred messages at shutdown.
+    // Deferred messages at shutdown: they stay deferred after the restart.
     for i in 0..10 {
         let body = Bytes::from(format!("deferred-{i}"));
-        want.insert(body.clone());
         p.send(Command::Dpub {
             topic: "durable".into(),
             defer_ms: 3_600_000,
@@ -105,6 +104,10 @@ async fn nothing_lost_across_restart(mem_queue_size: &str) {
     c.send(Command::Rdy(2500)).await;
     let seen = consume_all(&mut c, want.len()).await;
     assert_eq!(seen, want);
+    c.expect_silence(Duration::from_millis(300)).await;
+    let v = stats(&d).await;
+    assert_eq!(v["topics"][0]["channels"][0]["deferred_count"], 10, "{v}");
+    assert_eq!(v["topics"][0]["channels"][0]["depth"], 0, "{v}");
     let _ = &mut d;
 }
 
@@ -282,4 +285,32 @@ async fn corrupt_disk_file_is_set_aside_and_nsqd_keeps_serving() {
     p.publish("bad", b"after").await;
     let r = http_request(d.http(), "GET", "/ping", b"").await;
     assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn deferred_message_keeps_its_remaining_delay_across_restart() {
+    let mut d = Daemon::nsqd(&[]);
+    let mut c = V2Client::connect(d.tcp()).await;
+    c.subscribe("later", "c").await;
+    let mut p = V2Client::connect(d.tcp()).await;
+    p.send(Command::Dpub {
+        topic: "later".into(),
+        defer_ms: 3000,
+        body: Bytes::from_static(b"in three seconds"),
+    })
+    .await;
+    p.expect_response(b"OK").await;
+    let published = std::time::Instant::now();
+    drop((c, p));
+    let d2 = restart(&mut d, &[]);
+    // The Go-readable record is on disk, its due time in the side file.
+    let v = stats(&d2).await;
+    assert_eq!(v["topics"][0]["channels"][0]["depth"], 1, "{v}");
+    let mut c = V2Client::connect(d2.tcp()).await;
+    c.subscribe("later", "c").await;
+    c.send(Command::Rdy(1)).await;
+    let m = c.expect_message().await;
+    assert_eq!(&m.body[..], b"in three seconds");
+    let waited = published.elapsed();
+    assert!(waited >= Duration::from_millis(2900), "delivered after {waited:?}");
 }

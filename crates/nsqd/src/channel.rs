@@ -94,6 +94,8 @@ struct ChannelState {
     waiting: VecDeque<ClientId>,
     paused: bool,
     deleted: bool,
+    /// Due times (unix ns) of messages that were deferred when nsqd last stopped.
+    restored_deferrals: HashMap<MessageId, i64>,
 }
 
 impl ChannelState {
@@ -169,6 +171,7 @@ pub struct Channel {
     /// `#ephemeral`: no disk queue, deleted when its last consumer leaves.
     pub ephemeral: bool,
     state: Mutex<ChannelState>,
+    data_path: std::path::PathBuf,
     message_count: AtomicU64,
     requeue_count: AtomicU64,
     timeout_count: AtomicU64,
@@ -203,7 +206,13 @@ impl Channel {
     /// A channel whose queue is `<topic>:<channel>` in the data path (none if ephemeral).
     pub fn new(topic_name: &str, name: &str, cfg: &QueueConfig) -> Self {
         let ephemeral = nsq_protocol::is_ephemeral(name);
-        let queue = MessageStore::open(&format!("{topic_name}:{name}"), ephemeral, cfg);
+        let queue_name = format!("{topic_name}:{name}");
+        let queue = MessageStore::open(&queue_name, ephemeral, cfg);
+        let restored_deferrals = if ephemeral {
+            HashMap::new()
+        } else {
+            crate::deferred_file::take(&cfg.data_path, &queue_name)
+        };
         Channel {
             topic_name: topic_name.to_string(),
             name: name.to_string(),
@@ -218,7 +227,9 @@ impl Channel {
                 waiting: VecDeque::new(),
                 paused: false,
                 deleted: false,
+                restored_deferrals,
             }),
+            data_path: cfg.data_path.clone(),
             message_count: AtomicU64::new(0),
             requeue_count: AtomicU64::new(0),
             timeout_count: AtomicU64::new(0),
@@ -333,6 +344,18 @@ impl Channel {
             let Some(StoredMessage(mut msg)) = st.queue.pop() else {
                 break;
             };
+            if !st.restored_deferrals.is_empty() {
+                if let Some(due) = st.restored_deferrals.remove(&msg.id) {
+                    let left = due - crate::topic::unix_nanos();
+                    if left > 0 {
+                        // Deferred when nsqd last stopped: wait for the time that was left.
+                        let until = now + Duration::from_nanos(left as u64);
+                        st.deferred_deadlines.push(Reverse((until, msg.id)));
+                        st.deferred.insert(msg.id, (msg, until));
+                        continue;
+                    }
+                }
+            }
             if let Some(rng) = rng.as_mut() {
                 if rng.gen_range(0..100) > sample_rate {
                     continue;
@@ -517,6 +540,20 @@ impl Channel {
         in_flight.sort_by_key(|f| f.delivered);
         let mut deferred: Vec<(Message, Instant)> = st.deferred.drain().map(|(_, d)| d).collect();
         deferred.sort_by_key(|(_, due)| *due);
+        if !self.ephemeral {
+            let now = Instant::now();
+            let now_ns = crate::topic::unix_nanos();
+            let mut due: Vec<(MessageId, i64)> = deferred
+                .iter()
+                .map(|(m, at)| (m.id, now_ns + at.saturating_duration_since(now).as_nanos() as i64))
+                .collect();
+            // Deferrals restored at start-up whose messages were never read keep theirs.
+            due.extend(st.restored_deferrals.drain());
+            let queue_name = format!("{}:{}", self.topic_name, self.name);
+            if let Err(e) = crate::deferred_file::save(&self.data_path, &queue_name, &due) {
+                tracing::error!("CHANNEL({queue_name}): failed to save deferral times - {e}");
+            }
+        }
         let extra = in_flight
             .into_iter()
             .map(|f| StoredMessage(f.msg))
