@@ -14,7 +14,9 @@
 //! `--sync-every` cadence and every other sync point happen inside the calls.
 
 mod meta;
+mod read;
 mod reader;
+mod repair;
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -26,7 +28,7 @@ use tracing::{error, info, warn};
 
 use crate::error::QueueError;
 use meta::{LoadedMeta, Meta};
-use reader::{ReadFailure, SegmentReader};
+use reader::SegmentReader;
 
 /// Above this many segment numbers, deleting a range of segments scans the
 /// directory instead of trying every number (protects against absurd
@@ -121,7 +123,7 @@ impl DiskQueue {
     /// Reads `<name>.diskqueue.meta.dat` if present. A missing metadata file
     /// starts an empty queue at segment 0 (existing segments are ignored, as
     /// go-diskqueue does) and the all-zero metadata is written at once; an
-    /// unparsable one is logged and treated as empty. If the write segment
+    /// unparsable one is logged and treated the same way. If the write segment
     /// on disk is longer than the recorded write position (the queue was not
     /// closed cleanly), writing continues in the next segment and the reader
     /// still recovers the extra records. A read position at or beyond the
@@ -167,12 +169,17 @@ impl DiskQueue {
                 // them.
                 q.needs_sync = true;
             }
-            Ok(LoadedMeta::Invalid(reason)) => error!(
-                queue = %q.name,
-                file = %q.meta_path.display(),
-                "DISKQUEUE({}) failed to retrieveMetaData - {reason}; starting empty at segment 0",
-                q.name
-            ),
+            Ok(LoadedMeta::Invalid(reason)) => {
+                error!(
+                    queue = %q.name,
+                    file = %q.meta_path.display(),
+                    "DISKQUEUE({}) failed to retrieveMetaData - {reason}; starting empty at \
+                     segment 0 (existing segments are ignored)",
+                    q.name
+                );
+                // Replace it now, for the same reason as a missing one.
+                q.needs_sync = true;
+            }
             Ok(LoadedMeta::Valid(m)) => {
                 q.apply_meta(m);
                 q.recover_unsynced_writes();
@@ -317,7 +324,8 @@ impl DiskQueue {
             });
         }
         let total = 4 + len_i64;
-        if self.write_pos > 0 && self.write_pos.saturating_add(total) > self.opts.max_bytes_per_file {
+        if self.write_pos > 0 && self.write_pos.saturating_add(total) > self.opts.max_bytes_per_file
+        {
             self.roll();
         }
         self.ensure_writer()?;
@@ -379,309 +387,6 @@ impl DiskQueue {
             error!(queue = %self.name, "DISKQUEUE({}) failed to sync - {e}", self.name);
         }
         self.writer = None;
-    }
-
-    // ------------------------------------------------------------------
-    // Reading
-    // ------------------------------------------------------------------
-
-    /// Returns the next record without consuming it (the same record is
-    /// returned until [`DiskQueue::pop`]). `None` when nothing is unread.
-    pub fn peek(&mut self) -> Result<Option<Bytes>, QueueError> {
-        self.ensure_open()?;
-        self.read_ahead();
-        Ok(self.pending.as_ref().map(|p| p.record.clone()))
-    }
-
-    /// Removes and returns the next record: the read position advances,
-    /// depth drops by one, a finished segment is deleted (with a sync), and
-    /// the tail check runs. Corrupt segments met on the way are renamed to
-    /// `.bad` and skipped. `None` when nothing is unread.
-    pub fn pop(&mut self) -> Result<Option<Bytes>, QueueError> {
-        self.ensure_open()?;
-        self.read_ahead();
-        let Some(p) = self.pending.take() else {
-            return Ok(None);
-        };
-        self.move_forward(p.next_file_num, p.next_pos);
-        self.after_op();
-        Ok(Some(p.record))
-    }
-
-    fn has_unread(&self) -> bool {
-        (self.read_file_num, self.read_pos) < (self.write_file_num, self.write_pos)
-    }
-
-    /// Makes sure `pending` holds the next record if there is one, handling
-    /// finished and corrupt segments on the way.
-    fn read_ahead(&mut self) {
-        while self.pending.is_none() && self.has_unread() {
-            if self
-                .reader
-                .as_ref()
-                .is_some_and(|r| r.pos() != self.read_pos)
-            {
-                self.reader = None;
-            }
-            let complete = self.read_file_num < self.write_file_num;
-            if self.reader.is_none() {
-                let path = self.segment_path(self.read_file_num);
-                match SegmentReader::open(&path, self.read_pos, complete) {
-                    Ok(r) => {
-                        info!(
-                            queue = %self.name,
-                            "DISKQUEUE({}): readOne() opened {}",
-                            self.name,
-                            path.display()
-                        );
-                        self.reader = Some(r);
-                    }
-                    Err(e) => {
-                        self.read_failed(&format!("cannot open the segment: {e}"));
-                        continue;
-                    }
-                }
-            }
-            let Some(reader) = self.reader.as_mut() else {
-                continue;
-            };
-            let bound = match (complete, reader.limit()) {
-                (false, _) => self.write_pos,
-                (true, Some(limit)) => limit,
-                (true, None) => i64::MAX,
-            };
-            match reader.read_record(bound, self.opts.min_msg_size, self.opts.max_msg_size) {
-                Ok(record) => {
-                    let mut next_file_num = self.read_file_num;
-                    let mut next_pos = reader.pos();
-                    if complete && next_pos >= bound {
-                        next_file_num = next_file_num.saturating_add(1);
-                        next_pos = 0;
-                        self.reader = None;
-                    }
-                    self.pending = Some(Pending {
-                        record,
-                        next_file_num,
-                        next_pos,
-                    });
-                }
-                Err(ReadFailure::End) if complete => self.finish_segment(),
-                Err(ReadFailure::End) => {
-                    self.read_failed("the segment ends before the write position")
-                }
-                Err(ReadFailure::Corrupt(reason)) => self.read_failed(&reason),
-            }
-        }
-    }
-
-    /// The reader is at the end of a complete segment without a record to
-    /// hand out (it caught up with the writer just before the writer rolled,
-    /// or the metadata points at the end of a segment): move to the next
-    /// segment and delete this one, as if the last record had just been
-    /// consumed. (go-diskqueue v1.1.0 renames such a segment to `.bad`;
-    /// nothing is lost either way.)
-    fn finish_segment(&mut self) {
-        let old = self.read_file_num;
-        self.reader = None;
-        self.read_file_num = self.read_file_num.saturating_add(1);
-        self.read_pos = 0;
-        self.needs_sync = true;
-        self.remove_segment(old);
-        self.check_tail_corruption();
-        self.sync_if_needed();
-    }
-
-    /// Advances the consumed position past the record just handed out.
-    fn move_forward(&mut self, next_file_num: i64, next_pos: i64) {
-        let old = self.read_file_num;
-        self.read_file_num = next_file_num;
-        self.read_pos = next_pos;
-        self.depth = self.depth.saturating_sub(1);
-        if old != next_file_num {
-            self.needs_sync = true;
-            self.remove_segment(old);
-        }
-        self.check_tail_corruption();
-    }
-
-    fn remove_segment(&self, num: i64) {
-        let path = self.segment_path(num);
-        if let Err(e) = fs::remove_file(&path) {
-            error!(
-                queue = %self.name,
-                "DISKQUEUE({}) failed to Remove({}) - {e}",
-                self.name,
-                path.display()
-            );
-        }
-    }
-
-    /// A record could not be read: set the segment aside as `.bad` and
-    /// continue with the next one (also moving the writer on if it was
-    /// writing to this segment).
-    fn read_failed(&mut self, reason: &str) {
-        let bad = self.segment_path(self.read_file_num);
-        let renamed = meta::bad_segment_path(&self.data_path, &self.name, self.read_file_num);
-        error!(
-            queue = %self.name,
-            file = %bad.display(),
-            "DISKQUEUE({}) reading at {} of {} - {reason}",
-            self.name,
-            self.read_pos,
-            bad.display()
-        );
-        self.bad_files += 1;
-        self.reader = None;
-        self.pending = None;
-        if self.read_file_num == self.write_file_num {
-            self.writer = None;
-            self.write_file_num = self.write_file_num.saturating_add(1);
-            self.write_pos = 0;
-        }
-        warn!(
-            queue = %self.name,
-            "DISKQUEUE({}) jump to next file and saving bad file as {}; the records left in it \
-             are not delivered (inspect or remove the file)",
-            self.name,
-            renamed.display()
-        );
-        if let Err(e) = fs::rename(&bad, &renamed) {
-            error!(
-                queue = %self.name,
-                "DISKQUEUE({}) failed to rename bad diskqueue file {} to {} - {e}",
-                self.name,
-                bad.display(),
-                renamed.display()
-            );
-        }
-        self.read_file_num = self.read_file_num.saturating_add(1);
-        self.read_pos = 0;
-        self.needs_sync = true;
-        self.check_tail_corruption();
-        self.sync_if_needed();
-    }
-
-    /// When the read position has reached the write position, depth must
-    /// be 0 (forced if not); a read position beyond the write position skips
-    /// both to a fresh segment.
-    fn check_tail_corruption(&mut self) {
-        if self.has_unread() {
-            return;
-        }
-        if self.depth != 0 {
-            if self.depth < 0 {
-                error!(
-                    queue = %self.name,
-                    "DISKQUEUE({}) negative depth at tail ({}), metadata corruption, resetting 0...",
-                    self.name,
-                    self.depth
-                );
-            } else {
-                error!(
-                    queue = %self.name,
-                    "DISKQUEUE({}) positive depth at tail ({}), data loss, resetting 0...",
-                    self.name,
-                    self.depth
-                );
-            }
-            self.depth = 0;
-            self.needs_sync = true;
-        }
-        if (self.read_file_num, self.read_pos) != (self.write_file_num, self.write_pos) {
-            error!(
-                queue = %self.name,
-                "DISKQUEUE({}) read position {},{} is beyond write position {},{}, corruption, \
-                 skipping to next writeFileNum and resetting 0...",
-                self.name,
-                self.read_file_num,
-                self.read_pos,
-                self.write_file_num,
-                self.write_pos
-            );
-            if let Err(e) = self.skip_to_next_rw_file() {
-                error!(queue = %self.name, "DISKQUEUE({}) {e}", self.name);
-            }
-            self.needs_sync = true;
-        }
-    }
-
-    /// Closes the segments, deletes segments `readFileNum..=writeFileNum`
-    /// and restarts reading and writing at the next segment number, depth 0.
-    fn skip_to_next_rw_file(&mut self) -> Result<(), QueueError> {
-        self.reader = None;
-        self.writer = None;
-        self.pending = None;
-        let result = self.remove_segments(self.read_file_num, self.write_file_num);
-        // Normally the reader is not past the writer and this is
-        // writeFileNum + 1; a reader past the writer (damaged metadata) must
-        // not move back onto segment numbers that may still exist.
-        self.write_file_num = self.write_file_num.max(self.read_file_num).saturating_add(1);
-        self.write_pos = 0;
-        self.read_file_num = self.write_file_num;
-        self.read_pos = 0;
-        self.depth = 0;
-        result
-    }
-
-    /// Deletes segments `from..=to` that exist; returns the first failure.
-    fn remove_segments(&self, from: i64, to: i64) -> Result<(), QueueError> {
-        let paths: Vec<PathBuf> = if to < from {
-            Vec::new()
-        } else if to - from <= MAX_DIRECT_DELETE {
-            (from..=to).map(|num| self.segment_path(num)).collect()
-        } else {
-            self.list_segments()
-                .map_err(|e| QueueError::io(&self.name, "list", self.data_path.clone(), e))?
-                .into_iter()
-                .filter(|(num, _)| (from..=to).contains(num))
-                .map(|(_, path)| path)
-                .collect()
-        };
-        let mut first_err = None;
-        for path in paths {
-            match fs::remove_file(&path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    error!(
-                        queue = %self.name,
-                        "DISKQUEUE({}) failed to remove data file {} - {e}",
-                        self.name,
-                        path.display()
-                    );
-                    if first_err.is_none() {
-                        first_err = Some(QueueError::io(&self.name, "remove", path, e));
-                    }
-                }
-            }
-        }
-        first_err.map_or(Ok(()), Err)
-    }
-
-    /// Data segments of this queue present in the directory.
-    fn list_segments(&self) -> io::Result<Vec<(i64, PathBuf)>> {
-        let prefix = format!("{}.diskqueue.", self.name);
-        let mut found = Vec::new();
-        for entry in fs::read_dir(&self.data_path)? {
-            let entry = entry?;
-            let file_name = entry.file_name();
-            let Some(file_name) = file_name.to_str() else {
-                continue;
-            };
-            let Some(num) = file_name
-                .strip_prefix(&prefix)
-                .and_then(|rest| rest.strip_suffix(".dat"))
-                .filter(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|digits| digits.parse::<i64>().ok())
-            else {
-                continue;
-            };
-            let path = entry.path();
-            if path == self.segment_path(num) {
-                found.push((num, path));
-            }
-        }
-        Ok(found)
     }
 
     // ------------------------------------------------------------------
@@ -862,8 +567,7 @@ fn validate(name: &str, data_path: &Path, opts: &DiskQueueOptions) -> Result<(),
         queue: name.to_owned(),
         reason,
     };
-    if name.is_empty() || name.contains('/') || name.contains('\0') || name == "." || name == ".."
-    {
+    if name.is_empty() || name.contains('/') || name.contains('\0') || name == "." || name == ".." {
         return Err(invalid(
             "the name must be non-empty and contain neither '/' nor NUL".to_owned(),
         ));
@@ -889,4 +593,3 @@ fn validate(name: &str, data_path: &Path, opts: &DiskQueueOptions) -> Result<(),
         Err(e) => Err(QueueError::io(name, "access", data_path, e)),
     }
 }
-

@@ -2,15 +2,15 @@
 //!
 //! Modules:
 //!
-//! * [`disk_queue`]: [`DiskQueue`], a synchronous queue of byte records whose
+//! * [`disk_queue`] — [`DiskQueue`], a synchronous queue of byte records whose
 //!   files (`<name>.diskqueue.NNNNNN.dat`, `<name>.diskqueue.meta.dat`) are
 //!   exactly those of go-diskqueue v1.1.0 as used by nsqd v1.3.0, so a data
 //!   directory can move between the Go nsqd and this one in both directions.
-//! * [`memory`]: [`MemoryQueue`], a bounded in-memory FIFO.
-//! * [`spill`]: [`SpillQueue`], the per-topic/per-channel queue: memory first,
+//! * [`memory`] — [`MemoryQueue`], a bounded in-memory FIFO.
+//! * [`spill`] — [`SpillQueue`], the per-topic/per-channel queue: memory first,
 //!   overflow to an optional [`DiskQueue`] (none for ephemeral queues), items
 //!   converted to records through [`QueueItem`].
-//! * [`error`]: [`QueueError`].
+//! * [`error`] — [`QueueError`].
 //!
 //! Records are opaque bytes here; nsqd supplies the message encoding by
 //! implementing [`QueueItem`].

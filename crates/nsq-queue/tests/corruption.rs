@@ -37,7 +37,10 @@ fn truncated_last_record_of_the_write_segment() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     fill(p, "tr", 1000, 5, 20); // 5 x 24 bytes in segment 0
-    let f = OpenOptions::new().write(true).open(seg(p, "tr", 0)).unwrap();
+    let f = OpenOptions::new()
+        .write(true)
+        .open(seg(p, "tr", 0))
+        .unwrap();
     f.set_len(120 - 3).unwrap();
     drop(f);
 
@@ -58,7 +61,12 @@ fn truncated_last_record_of_the_write_segment() {
     // The queue keeps working.
     q.put(&record(9, 20)).unwrap();
     assert_eq!(drain(&mut q), vec![record(9, 20)]);
-    assert_eq!(fs::metadata(seg(p, "tr", 0).with_extension("dat.bad")).unwrap().len(), 117);
+    assert_eq!(
+        fs::metadata(seg(p, "tr", 0).with_extension("dat.bad"))
+            .unwrap()
+            .len(),
+        117
+    );
 }
 
 #[test]
@@ -66,12 +74,18 @@ fn truncated_record_in_a_complete_segment() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     fill(p, "tc", 72, 9, 20); // 3 records (72 bytes) per segment: 0, 1, 2
-    let f = OpenOptions::new().write(true).open(seg(p, "tc", 1)).unwrap();
+    let f = OpenOptions::new()
+        .write(true)
+        .open(seg(p, "tc", 1))
+        .unwrap();
     f.set_len(60).unwrap(); // cuts the third record of segment 1
     drop(f);
     let mut q = DiskQueue::open("tc", p, opts(72)).unwrap();
     let got = drain(&mut q);
-    let want: Vec<Vec<u8>> = [0, 1, 2, 3, 4, 6, 7, 8].iter().map(|&i| record(i, 20)).collect();
+    let want: Vec<Vec<u8>> = [0, 1, 2, 3, 4, 6, 7, 8]
+        .iter()
+        .map(|&i| record(i, 20))
+        .collect();
     assert_eq!(got, want);
     assert_eq!(q.bad_files(), 1);
     assert_eq!(q.depth(), 0);
@@ -89,7 +103,10 @@ fn oversized_and_undersized_lengths() {
         let mut q = DiskQueue::open("ov", p, opts(72)).unwrap();
         assert_eq!(q.depth(), 9);
         let got = drain(&mut q);
-        let want: Vec<Vec<u8>> = [0, 1, 2, 3, 6, 7, 8].iter().map(|&i| record(i, 20)).collect();
+        let want: Vec<Vec<u8>> = [0, 1, 2, 3, 6, 7, 8]
+            .iter()
+            .map(|&i| record(i, 20))
+            .collect();
         assert_eq!(got, want, "length {bad_len}");
         assert_eq!(q.bad_files(), 1);
         assert_eq!(q.depth(), 0);
@@ -191,7 +208,10 @@ fn missing_segment_is_skipped() {
     assert_eq!(q.depth(), 0);
     q.close().unwrap();
     // Nothing to rename: no .bad file appears.
-    assert_eq!(files(p), vec!["ms.diskqueue.000002.dat", "ms.diskqueue.meta.dat"]);
+    assert_eq!(
+        files(p),
+        vec!["ms.diskqueue.000002.dat", "ms.diskqueue.meta.dat"]
+    );
 }
 
 #[test]
@@ -229,7 +249,10 @@ fn read_position_past_the_end_of_a_complete_segment() {
     fill(p, "rp", 72, 6, 20);
     common::write_meta(p, "rp", "6\n0,500\n1,72\n");
     let mut q = DiskQueue::open("rp", p, opts(72)).unwrap();
-    assert_eq!(drain(&mut q), (3..6).map(|i| record(i, 20)).collect::<Vec<_>>());
+    assert_eq!(
+        drain(&mut q),
+        (3..6).map(|i| record(i, 20)).collect::<Vec<_>>()
+    );
     assert_eq!(q.bad_files(), 1);
     assert!(p.join("rp.diskqueue.000000.dat.bad").exists());
 }

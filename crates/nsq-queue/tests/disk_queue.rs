@@ -21,14 +21,20 @@ fn round_trip_across_many_rolls() {
         if i % 5 == 4 {
             for _ in 0..(i % 7) {
                 let got = q.pop().unwrap().expect("record");
-                assert_eq!(&got[..], &record(next_pop, 4 + (next_pop as usize * 7) % 57)[..]);
+                assert_eq!(
+                    &got[..],
+                    &record(next_pop, 4 + (next_pop as usize * 7) % 57)[..]
+                );
                 next_pop += 1;
             }
         }
     }
     assert_eq!(q.depth(), i64::from(total - next_pop));
     while let Some(got) = q.pop().unwrap() {
-        assert_eq!(&got[..], &record(next_pop, 4 + (next_pop as usize * 7) % 57)[..]);
+        assert_eq!(
+            &got[..],
+            &record(next_pop, 4 + (next_pop as usize * 7) % 57)[..]
+        );
         next_pop += 1;
     }
     assert_eq!(next_pop, total);
@@ -41,7 +47,10 @@ fn round_trip_across_many_rolls() {
     // Only the current write segment and the metadata remain.
     assert_eq!(
         files(dir.path()),
-        vec![format!("t.diskqueue.{wf:06}.dat"), "t.diskqueue.meta.dat".to_owned()]
+        vec![
+            format!("t.diskqueue.{wf:06}.dat"),
+            "t.diskqueue.meta.dat".to_owned()
+        ]
     );
 }
 
@@ -80,7 +89,10 @@ fn rolling_rule_is_exact() {
     q2.put(&record(0, 300)).unwrap();
     assert_eq!(q2.write_position(), (0, 304));
     for i in 0..5 {
-        assert_eq!(&q.pop().unwrap().unwrap()[..], &record(i, [46, 46, 4, 300, 4][i as usize])[..]);
+        assert_eq!(
+            &q.pop().unwrap().unwrap()[..],
+            &record(i, [46, 46, 4, 300, 4][i as usize])[..]
+        );
     }
 }
 
@@ -107,7 +119,10 @@ fn meta_file_text_is_exact() {
     }
     q.close().unwrap();
     assert_eq!(meta_text(p, "m"), "0\n1,39\n1,39\n");
-    assert_eq!(files(p), vec!["m.diskqueue.000001.dat", "m.diskqueue.meta.dat"]);
+    assert_eq!(
+        files(p),
+        vec!["m.diskqueue.000001.dat", "m.diskqueue.meta.dat"]
+    );
 }
 
 #[cfg(unix)]
@@ -119,7 +134,10 @@ fn files_are_created_with_mode_0600() {
     q.put(b"abcd").unwrap();
     q.close().unwrap();
     for name in files(dir.path()) {
-        let mode = fs::metadata(dir.path().join(&name)).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join(&name))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600, "{name}");
     }
 }
@@ -189,7 +207,10 @@ fn writes_are_visible_to_a_reader_that_caught_up() {
     // segment each time the writer rolled. No segment may be set aside.
     assert_eq!(q.bad_files(), 0);
     q.close().unwrap();
-    assert_eq!(files(p), vec!["v.diskqueue.000024.dat", "v.diskqueue.meta.dat"]);
+    assert_eq!(
+        files(p),
+        vec!["v.diskqueue.000024.dat", "v.diskqueue.meta.dat"]
+    );
     assert_eq!(meta_text(p, "v"), "0\n24,64\n24,64\n");
 }
 
@@ -239,7 +260,11 @@ fn unclean_stop_recovers_every_record_at_least_once() {
     let mut q = DiskQueue::open("c", p, opts(1000)).unwrap();
     assert_eq!(q.write_position(), (1, 0));
     assert_eq!(q.read_position(), (0, 0));
-    assert_eq!(q.depth(), 5, "depth is the stale value until the tail check");
+    assert_eq!(
+        q.depth(),
+        5,
+        "depth is the stale value until the tail check"
+    );
     q.put(&record(100, 10)).unwrap();
     let mut got = Vec::new();
     while let Some(r) = q.pop().unwrap() {
@@ -251,7 +276,10 @@ fn unclean_stop_recovers_every_record_at_least_once() {
     assert_eq!(q.depth(), 0, "the tail check repaired the depth");
     assert_eq!(q.bad_files(), 0);
     q.close().unwrap();
-    assert_eq!(files(p), vec!["c.diskqueue.000001.dat", "c.diskqueue.meta.dat"]);
+    assert_eq!(
+        files(p),
+        vec!["c.diskqueue.000001.dat", "c.diskqueue.meta.dat"]
+    );
 }
 
 #[test]
@@ -516,9 +544,14 @@ fn write_size_bounds() {
     let mut q = DiskQueue::open("b", dir.path(), o).unwrap();
     for bad in [0usize, 25, 31, 1000] {
         let err = q.put(&vec![0; bad]).unwrap_err();
-        assert!(matches!(err, QueueError::InvalidWriteSize { size, min: 26, max: 30, .. } if size == bad as u64));
+        assert!(
+            matches!(err, QueueError::InvalidWriteSize { size, min: 26, max: 30, .. } if size == bad as u64)
+        );
         let msg = err.to_string();
-        assert!(msg.contains("\"b\"") && msg.contains("--max-msg-size"), "{msg}");
+        assert!(
+            msg.contains("\"b\"") && msg.contains("--max-msg-size"),
+            "{msg}"
+        );
     }
     assert_eq!(q.depth(), 0);
     assert_eq!(q.write_position(), (0, 0));

@@ -37,7 +37,9 @@ fn options(max_bytes: i64, sync_every: i64) -> DiskQueueOptions {
 }
 
 fn no_bad_files(p: &Path) -> bool {
-    files(p).iter().all(|f| !f.ends_with(".bad") && !f.ends_with(".tmp"))
+    files(p)
+        .iter()
+        .all(|f| !f.ends_with(".bad") && !f.ends_with(".tmp"))
 }
 
 proptest! {

@@ -28,7 +28,11 @@ fn expected() -> Value {
 fn copy_queue(exp: &Value, name: &str) -> tempfile::TempDir {
     let q = &exp["queues"][name];
     let dir = tempfile::tempdir().unwrap();
-    let mut names: Vec<&str> = q["segment_files"].as_array().iter().map(Value::as_str).collect();
+    let mut names: Vec<&str> = q["segment_files"]
+        .as_array()
+        .iter()
+        .map(Value::as_str)
+        .collect();
     names.push(q["meta_file"].as_str());
     for file in names {
         fs::copy(fixture_dir().join(file), dir.path().join(file)).unwrap();
@@ -108,10 +112,17 @@ fn reads_every_go_queue_exactly() {
             let (wf, wp) = write;
             assert_eq!(
                 files(p),
-                vec![format!("{name}.diskqueue.{wf:06}.dat"), format!("{name}.diskqueue.meta.dat")],
+                vec![
+                    format!("{name}.diskqueue.{wf:06}.dat"),
+                    format!("{name}.diskqueue.meta.dat")
+                ],
                 "{name}"
             );
-            assert_eq!(meta_text(p, name), format!("0\n{wf},{wp}\n{wf},{wp}\n"), "{name}");
+            assert_eq!(
+                meta_text(p, name),
+                format!("0\n{wf},{wp}\n{wf},{wp}\n"),
+                "{name}"
+            );
         }
     }
 }
@@ -134,7 +145,10 @@ fn c2_delivers_what_go_nsqd_delivered() {
     }
     // The three flushed in-flight messages come back with attempts 1
     // stored, the deferred one with 0.
-    let tail: Vec<(&[u8], u16)> = got[91..].iter().map(|r| (&r.body[..], r.attempts)).collect();
+    let tail: Vec<(&[u8], u16)> = got[91..]
+        .iter()
+        .map(|r| (&r.body[..], r.attempts))
+        .collect();
     assert_eq!(
         tail,
         vec![
@@ -183,8 +197,11 @@ fn write_like_go(exp: &Value, name: &str, records: &[NsqRecord], pops: usize) ->
     q.close().unwrap();
 
     let qv = &exp["queues"][name];
-    let mut want_files: Vec<String> =
-        qv["segment_files"].as_array().iter().map(|v| v.as_str().to_owned()).collect();
+    let mut want_files: Vec<String> = qv["segment_files"]
+        .as_array()
+        .iter()
+        .map(|v| v.as_str().to_owned())
+        .collect();
     want_files.push(qv["meta_file"].as_str().to_owned());
     want_files.sort();
     assert_eq!(files(p), want_files, "{name}");

@@ -164,7 +164,7 @@ fn failed_drain_keeps_items_in_order() {
     impl QueueItem for Varied {
         fn encode(&self, out: &mut Vec<u8>) {
             let n = if self.0 % 2 == 1 { 2000 } else { 8 };
-            out.extend(std::iter::repeat(self.0 as u8).take(n));
+            out.resize(out.len() + n, self.0 as u8);
         }
         fn decode(bytes: Bytes) -> Result<Self, String> {
             Ok(Varied(u64::from(bytes[0])))
@@ -176,7 +176,10 @@ fn failed_drain_keeps_items_in_order() {
         q.put(Varied(i)).unwrap();
     }
     let err = q.drain_memory_to_disk().unwrap_err();
-    assert!(matches!(err, QueueError::InvalidWriteSize { size: 2000, .. }));
+    assert!(matches!(
+        err,
+        QueueError::InvalidWriteSize { size: 2000, .. }
+    ));
     assert_eq!(q.memory_depth(), 2);
     assert_eq!(q.backend_depth(), 3);
     let mut got = Vec::new();

@@ -51,9 +51,8 @@ impl SegmentReader {
         } else {
             None
         };
-        let offset = u64::try_from(pos).map_err(|_| {
-            io::Error::new(io::ErrorKind::InvalidInput, "negative read position")
-        })?;
+        let offset = u64::try_from(pos)
+            .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "negative read position"))?;
         if offset > 0 {
             file.seek(SeekFrom::Start(offset))?;
         }
@@ -113,9 +112,8 @@ impl SegmentReader {
         }
         // `len` is within [min, max] and min may be negative only if the
         // options are odd; treat a negative length as corrupt as well.
-        let len_usize = usize::try_from(len).map_err(|_| {
-            ReadFailure::Corrupt(format!("invalid message read size ({len})"))
-        })?;
+        let len_usize = usize::try_from(len)
+            .map_err(|_| ReadFailure::Corrupt(format!("invalid message read size ({len})")))?;
         let total = 4 + len_usize;
         let record_end = self.pos.saturating_add(4 + i64::from(len));
         if record_end > bound {
@@ -227,7 +225,10 @@ mod tests {
         for want in &recs {
             assert_eq!(&r.read_record(size, 0, i32::MAX).unwrap()[..], *want);
         }
-        assert!(matches!(r.read_record(size, 0, i32::MAX), Err(ReadFailure::End)));
+        assert!(matches!(
+            r.read_record(size, 0, i32::MAX),
+            Err(ReadFailure::End)
+        ));
         assert_eq!(r.pos(), size);
     }
 
@@ -241,19 +242,31 @@ mod tests {
         assert_eq!(&r.read_record(16, 0, 100).unwrap()[..], b"bbbb");
         // A bound in the middle of a record is corruption.
         let mut r = SegmentReader::open(&path, 8, false).unwrap();
-        assert!(matches!(r.read_record(12, 0, 100), Err(ReadFailure::Corrupt(_))));
+        assert!(matches!(
+            r.read_record(12, 0, 100),
+            Err(ReadFailure::Corrupt(_))
+        ));
     }
 
     #[test]
     fn bad_lengths_and_truncation_are_corrupt() {
         let (_d, path, size) = segment(&[b"abc"]);
         let mut r = SegmentReader::open(&path, 0, true).unwrap();
-        assert!(matches!(r.read_record(size, 4, 100), Err(ReadFailure::Corrupt(_))));
+        assert!(matches!(
+            r.read_record(size, 4, 100),
+            Err(ReadFailure::Corrupt(_))
+        ));
         let mut r = SegmentReader::open(&path, 0, true).unwrap();
-        assert!(matches!(r.read_record(size, 0, 2), Err(ReadFailure::Corrupt(_))));
+        assert!(matches!(
+            r.read_record(size, 0, 2),
+            Err(ReadFailure::Corrupt(_))
+        ));
         // The file is shorter than the bound claims.
         let mut r = SegmentReader::open(&path, 0, true).unwrap();
         assert!(r.read_record(size, 0, 100).is_ok());
-        assert!(matches!(r.read_record(size + 10, 0, 100), Err(ReadFailure::Corrupt(_))));
+        assert!(matches!(
+            r.read_record(size + 10, 0, 100),
+            Err(ReadFailure::Corrupt(_))
+        ));
     }
 }
