@@ -1,6 +1,8 @@
-//! `nsq_stat`: not built yet.
+//! `nsq_stat`: the NSQ utility; the logic lives in `nsq_utils::nsq_stat`.
 
 fn main() {
-    eprintln!("nsq_stat is not available yet in this release");
-    std::process::exit(1);
+    let args = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    std::process::exit(nsq_utils::nsq_stat::main(args));
 }

@@ -1,6 +1,8 @@
-//! `nsq_tail`: not built yet.
+//! `nsq_tail`: the NSQ utility; the logic lives in `nsq_utils::nsq_tail`.
 
 fn main() {
-    eprintln!("nsq_tail is not available yet in this release");
-    std::process::exit(1);
+    let args = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    std::process::exit(nsq_utils::nsq_tail::main(args));
 }

@@ -1,6 +1,8 @@
-//! `nsq_to_nsq`: not built yet.
+//! `nsq_to_nsq`: the NSQ utility; the logic lives in `nsq_utils::nsq_to_nsq`.
 
 fn main() {
-    eprintln!("nsq_to_nsq is not available yet in this release");
-    std::process::exit(1);
+    let args = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    std::process::exit(nsq_utils::nsq_to_nsq::main(args));
 }

@@ -1,6 +1,8 @@
-//! `to_nsq`: not built yet.
+//! `to_nsq`: the NSQ utility; the logic lives in `nsq_utils::to_nsq`.
 
 fn main() {
-    eprintln!("to_nsq is not available yet in this release");
-    std::process::exit(1);
+    let args = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    std::process::exit(nsq_utils::to_nsq::main(args));
 }

@@ -83,6 +83,11 @@ pub(crate) fn coerce(kind: FlagKind, v: &Toml) -> Result<Value, String> {
         FlagKind::Duration => coerce_duration(v).map(Value::Duration),
         FlagKind::StringList => coerce_string_list(v).map(Value::StrList),
         FlagKind::FloatList => coerce_float_list(v).map(Value::FloatList),
+        FlagKind::Float => match v {
+            Toml::Float(f) => Ok(Value::Float(*f)),
+            Toml::Integer(i) => Ok(Value::Float(*i as f64)),
+            other => Err(format!("invalid float64 value type {}", go_type(other))),
+        },
         FlagKind::LogLevel | FlagKind::TlsRequired | FlagKind::TlsMinVersion => {
             unreachable!("{kind:?} is validated by special()")
         }

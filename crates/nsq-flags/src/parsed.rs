@@ -146,6 +146,14 @@ impl Parsed {
         }
     }
 
+    /// Value of a `Float` flag. Panics on an unknown name or another kind.
+    pub fn float(&self, name: &str) -> f64 {
+        match self.get(name) {
+            Value::Float(f) => *f,
+            other => panic!("flag {name} is not a float: {other:?}"),
+        }
+    }
+
     /// Value of a `LogLevel` flag as a lower-case word (`debug` .. `fatal`).
     pub fn log_level(&self, name: &str) -> &str {
         self.string(name)

@@ -18,6 +18,8 @@ pub enum FlagKind {
     StringList,
     /// NSQ `FloatArray`: each occurrence split on commas, list sorted descending.
     FloatList,
+    /// Go `float64`, parsed like `strconv.ParseFloat(s, 64)` (`nsq_to_http --sample`).
+    Float,
     /// NSQ `lg.LogLevel`: `debug|info|warn|error|fatal`, case-insensitive.
     LogLevel,
     /// nsqd `--tls-required`: a boolean flag that also accepts `tcp-https`.
@@ -40,6 +42,7 @@ impl FlagKind {
             FlagKind::Int => "int",
             FlagKind::String => "string",
             FlagKind::Duration => "duration",
+            FlagKind::Float => "float",
             FlagKind::StringList
             | FlagKind::FloatList
             | FlagKind::LogLevel

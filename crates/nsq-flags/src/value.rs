@@ -25,6 +25,8 @@ pub enum Value {
     StrList(Vec<String>),
     /// `FloatList` flags.
     FloatList(Vec<f64>),
+    /// `Float` flags.
+    Float(f64),
 }
 
 /// nsqd's `--tls-required` setting (Go's `TLSNotRequired`,
@@ -125,6 +127,7 @@ pub(crate) fn zero(kind: FlagKind) -> Value {
         FlagKind::Duration => Value::Duration(Duration::ZERO),
         FlagKind::StringList => Value::StrList(Vec::new()),
         FlagKind::FloatList => Value::FloatList(Vec::new()),
+        FlagKind::Float => Value::Float(0.0),
     }
 }
 
@@ -149,6 +152,9 @@ pub(crate) fn apply(kind: FlagKind, current: &mut Value, text: &str) -> Result<(
                 list.push(f);
             }
             sort_descending(list);
+        }
+        (FlagKind::Float, Value::Float(f)) => {
+            *f = go_parse::parse_float(text).map_err(|_| "parse error".to_string())?;
         }
         (FlagKind::LogLevel, Value::Str(s)) => *s = parse_log_level(text)?.to_string(),
         (FlagKind::TlsRequired, Value::Int(i)) => *i = TlsRequired::parse(text)?.as_int(),
@@ -208,6 +214,7 @@ pub(crate) fn help_default(kind: FlagKind, value: &Value) -> Option<String> {
                 .collect::<Vec<_>>()
                 .join(",")
         }),
+        (FlagKind::Float, Value::Float(f)) => (*f != 0.0).then(|| go_parse::format_float(*f)),
         (FlagKind::LogLevel, Value::Str(s)) => Some(match s.as_str() {
             "warn" => "WARNING".to_string(),
             "" => "invalid".to_string(),
@@ -413,5 +420,25 @@ mod tests {
             h(FlagKind::FloatList, "0.5,1"),
             Some("1.000000,0.500000".into())
         );
+    }
+}
+
+#[cfg(test)]
+mod float_tests {
+    use super::*;
+
+    #[test]
+    fn float_flags_parse_and_show_defaults_like_go() {
+        let mut v = zero(FlagKind::Float);
+        apply(FlagKind::Float, &mut v, "0.25").unwrap();
+        assert_eq!(v, Value::Float(0.25));
+        assert_eq!(
+            apply(FlagKind::Float, &mut v, "x"),
+            Err("parse error".to_string())
+        );
+        let one = default_value(FlagKind::Float, "sample", "1.0");
+        assert_eq!(help_default(FlagKind::Float, &one), Some("1".to_string()));
+        assert_eq!(help_default(FlagKind::Float, &Value::Float(0.0)), None);
+        assert_eq!(FlagKind::Float.type_word(), "float");
     }
 }

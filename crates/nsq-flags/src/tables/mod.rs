@@ -73,3 +73,37 @@ fn common(log_prefix: &'static str) -> Vec<FlagSpec> {
         ),
     ]
 }
+
+mod nsq_stat;
+mod nsq_tail;
+mod nsq_to_file;
+mod nsq_to_http;
+mod nsq_to_nsq;
+mod to_nsq;
+
+pub use nsq_stat::nsq_stat;
+pub use nsq_tail::nsq_tail;
+pub use nsq_to_file::nsq_to_file;
+pub use nsq_to_http::nsq_to_http;
+pub use nsq_to_nsq::nsq_to_nsq;
+pub use to_nsq::to_nsq;
+
+/// The utilities' `--consumer-opt` (flags.md §10.1).
+fn utility_consumer_opt() -> FlagSpec {
+    flag(
+        "consumer-opt",
+        FlagKind::StringList,
+        "",
+        "option to passthrough to nsq.Consumer (may be given multiple times, http://godoc.org/github.com/nsqio/go-nsq#Config)",
+    )
+}
+
+/// The utilities' `--producer-opt` (flags.md §10.1).
+fn utility_producer_opt() -> FlagSpec {
+    flag(
+        "producer-opt",
+        FlagKind::StringList,
+        "",
+        "option to passthrough to nsq.Producer (may be given multiple times, http://godoc.org/github.com/nsqio/go-nsq#Config)",
+    )
+}

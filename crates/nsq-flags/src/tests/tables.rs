@@ -530,7 +530,7 @@ fn every_flag_is_accepted_with_double_and_single_dash() {
                 Int => "3",
                 String | StringList => "x",
                 Duration => "3s",
-                FloatList => "0.5",
+                FloatList | Float => "0.5",
                 LogLevel => "warn",
                 TlsMinVersion => "tls1.2",
             };

@@ -1,0 +1,138 @@
+//! nsq_to_file's flags (flags.md §10.4). Its flag set is named `nsqd` in
+//! v1.3.0, so `--help` prints `Usage of nsqd:`.
+
+use super::flag;
+use crate::spec::{FlagKind, FlagSet};
+
+/// Every nsq_to_file v1.3.0 flag.
+pub fn nsq_to_file() -> FlagSet {
+    FlagSet::new(
+        "nsqd",
+        vec![
+            flag("version", FlagKind::Bool, "false", "print version string"),
+            flag(
+                "log-level",
+                FlagKind::String,
+                "info",
+                "set log verbosity: debug, info, warn, error, or fatal",
+            ),
+            flag(
+                "log-prefix",
+                FlagKind::String,
+                "[nsq_to_file] ",
+                "log message prefix",
+            ),
+            flag("channel", FlagKind::String, "nsq_to_file", "nsq channel"),
+            flag(
+                "max-in-flight",
+                FlagKind::Int,
+                "200",
+                "max number of messages to allow in flight",
+            ),
+            flag(
+                "output-dir",
+                FlagKind::String,
+                "/tmp",
+                "directory to write output files to",
+            ),
+            flag(
+                "work-dir",
+                FlagKind::String,
+                "",
+                "directory for in-progress files before moving to output-dir",
+            ),
+            flag(
+                "datetime-format",
+                FlagKind::String,
+                "%Y-%m-%d_%H",
+                "strftime compatible format for <DATETIME> in filename format",
+            ),
+            flag(
+                "filename-format",
+                FlagKind::String,
+                "<TOPIC>.<HOST><REV>.<DATETIME>.log",
+                "output filename format (<TOPIC>, <HOST>, <PID>, <DATETIME>, <REV> are replaced. <REV> is increased when file already exists)",
+            ),
+            flag(
+                "host-identifier",
+                FlagKind::String,
+                "",
+                "value to output in log filename in place of hostname. <SHORT_HOST> and <HOSTNAME> are valid replacement tokens",
+            ),
+            flag(
+                "gzip-level",
+                FlagKind::Int,
+                "6",
+                "gzip compression level (1-9, 1=BestSpeed, 9=BestCompression)",
+            ),
+            flag("gzip", FlagKind::Bool, "false", "gzip output files."),
+            flag(
+                "skip-empty-files",
+                FlagKind::Bool,
+                "false",
+                "skip writing empty files",
+            ),
+            flag(
+                "topic-refresh",
+                FlagKind::Duration,
+                "1m",
+                "how frequently the topic list should be refreshed",
+            ),
+            flag(
+                "topic-pattern",
+                FlagKind::String,
+                "",
+                "only log topics matching the following pattern",
+            ),
+            flag(
+                "rotate-size",
+                FlagKind::Int,
+                "0",
+                "rotate the file when it grows bigger than `rotate-size` bytes",
+            ),
+            flag(
+                "rotate-interval",
+                FlagKind::Duration,
+                "0s",
+                "rotate the file every duration",
+            ),
+            flag(
+                "sync-interval",
+                FlagKind::Duration,
+                "30s",
+                "sync file to disk every duration",
+            ),
+            flag(
+                "http-client-connect-timeout",
+                FlagKind::Duration,
+                "2s",
+                "timeout for HTTP connect",
+            ),
+            flag(
+                "http-client-request-timeout",
+                FlagKind::Duration,
+                "5s",
+                "timeout for HTTP request",
+            ),
+            flag(
+                "nsqd-tcp-address",
+                FlagKind::StringList,
+                "",
+                "nsqd TCP address (may be given multiple times)",
+            ),
+            flag(
+                "lookupd-http-address",
+                FlagKind::StringList,
+                "",
+                "lookupd HTTP address (may be given multiple times)",
+            ),
+            flag(
+                "topic",
+                FlagKind::StringList,
+                "",
+                "nsq topic (may be given multiple times)",
+            ),
+            super::utility_consumer_opt(),
+        ],
+    )
+}
