@@ -8,6 +8,11 @@
 //!   replaced atomically through `<meta>.<random>.tmp`.
 //! * `<name>.diskqueue.%06d.dat.bad`: a segment set aside after a read error.
 //!
+//! With [`DiskQueueOptions::tracked_reads`] a record handed out by
+//! [`DiskQueue::pop_tracked`] stays in the persisted queue until
+//! [`DiskQueue::finish`] (see the `tracking` module): the metadata then
+//! holds the *committed* read position, still in go-diskqueue's format.
+//!
 //! The queue is driven by its owner: there is no background thread. The
 //! owner calls [`DiskQueue::sync_if_due`] (or [`DiskQueue::sync_if_due_at`])
 //! from a timer to get go-diskqueue's `--sync-timeout` behaviour; the
@@ -17,6 +22,7 @@ mod meta;
 mod read;
 mod reader;
 mod repair;
+mod tracking;
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
@@ -29,6 +35,8 @@ use tracing::{error, info, warn};
 use crate::error::QueueError;
 use meta::{LoadedMeta, Meta};
 use reader::SegmentReader;
+pub use tracking::ReadTicket;
+use tracking::Tracking;
 
 /// Above this many segment numbers, deleting a range of segments scans the
 /// directory instead of trying every number (protects against absurd
@@ -45,17 +53,25 @@ pub struct DiskQueueOptions {
     pub min_msg_size: i32,
     /// Largest accepted record (nsqd: `--max-msg-size` + 26).
     pub max_msg_size: i32,
-    /// `--sync-every`: sync after this many operations (puts + pops).
-    /// Values below 1 mean "after every operation".
+    /// `--sync-every`: sync after this many operations (puts + pops, and
+    /// finishes with `tracked_reads`). Values below 1 mean "after every
+    /// operation".
     pub sync_every: i64,
     /// `--sync-timeout`: how often the owner should call
     /// [`DiskQueue::sync_if_due`]; used by [`DiskQueue::sync_if_due_at`].
     pub sync_timeout: Duration,
+    /// Acknowledged reads: a record handed out by
+    /// [`DiskQueue::pop_tracked`] stays in the persisted queue (metadata
+    /// read position and depth, segment files) until
+    /// [`DiskQueue::finish`], so it is delivered again after a restart.
+    /// Off by default (go-diskqueue behaviour: a pop is final).
+    pub tracked_reads: bool,
 }
 
 impl Default for DiskQueueOptions {
     /// nsqd v1.3.0 defaults: 100 MiB segments, records of 26 bytes up to
-    /// 1 MiB + 26, sync every 2500 operations or 2 seconds.
+    /// 1 MiB + 26, sync every 2500 operations or 2 seconds; no tracked
+    /// reads.
     fn default() -> Self {
         DiskQueueOptions {
             max_bytes_per_file: 100 * 1024 * 1024,
@@ -63,6 +79,7 @@ impl Default for DiskQueueOptions {
             max_msg_size: 1024 * 1024 + 26,
             sync_every: 2500,
             sync_timeout: Duration::from_secs(2),
+            tracked_reads: false,
         }
     }
 }
@@ -93,6 +110,7 @@ pub struct DiskQueue {
 
     reader: Option<SegmentReader>,
     pending: Option<Pending>,
+    tracking: Tracking,
     writer: Option<File>,
     write_buf: Vec<u8>,
 
@@ -110,6 +128,8 @@ impl std::fmt::Debug for DiskQueue {
             .field("data_path", &self.data_path)
             .field("depth", &self.depth)
             .field("read", &(self.read_file_num, self.read_pos))
+            .field("committed", &self.committed_position())
+            .field("unfinished", &self.unfinished())
             .field("write", &(self.write_file_num, self.write_pos))
             .field("bad_files", &self.bad_files)
             .field("closed", &self.closed)
@@ -140,6 +160,7 @@ impl DiskQueue {
     ) -> Result<DiskQueue, QueueError> {
         validate(name, data_path, &opts)?;
         let meta_path = meta::meta_path(data_path, name);
+        let tracking = Tracking::new(opts.tracked_reads);
         let mut q = DiskQueue {
             name: name.to_owned(),
             data_path: data_path.to_owned(),
@@ -152,6 +173,7 @@ impl DiskQueue {
             write_pos: 0,
             reader: None,
             pending: None,
+            tracking,
             writer: None,
             write_buf: Vec::new(),
             ops_since_sync: 0,
@@ -201,6 +223,7 @@ impl DiskQueue {
         self.read_pos = m.read_pos;
         self.write_file_num = m.write_file_num;
         self.write_pos = m.write_pos;
+        self.tracking.reset(m.read_file_num);
     }
 
     /// Startup rule: a write segment longer than the recorded write position
@@ -249,9 +272,13 @@ impl DiskQueue {
     }
 
     /// Number of unread records, as go-diskqueue counts it: restored from
-    /// the metadata file, +1 per put, -1 per pop, forced to 0 by the tail
-    /// check. After a crash or a bad segment it can be off (even negative)
-    /// until the reader reaches the write position.
+    /// the metadata file, +1 per put, -1 per pop (or `pop_tracked`), forced
+    /// to 0 by the tail check. After a crash or a bad segment it can be off
+    /// (even negative) until the reader reaches the write position.
+    ///
+    /// With `tracked_reads` the metadata file also counts the handed-out
+    /// records that are not committed yet (they are read again after a
+    /// restart); this value does not.
     pub fn depth(&self) -> i64 {
         self.depth
     }
@@ -262,7 +289,9 @@ impl DiskQueue {
         self.bad_files
     }
 
-    /// `(readFileNum, readPos)`: where the next record to be consumed is.
+    /// `(readFileNum, readPos)` of the reading cursor: where the next record
+    /// to be handed out is. With `tracked_reads` the metadata file holds
+    /// [`DiskQueue::committed_position`] instead.
     pub fn read_position(&self) -> (i64, i64) {
         (self.read_file_num, self.read_pos)
     }
@@ -464,11 +493,14 @@ impl DiskQueue {
         Ok(())
     }
 
+    /// What the metadata file must say: with `tracked_reads` the committed
+    /// read position and the depth seen from it.
     fn current_meta(&self) -> Meta {
+        let (read_file_num, read_pos) = self.committed_position();
         Meta {
-            depth: self.depth,
-            read_file_num: self.read_file_num,
-            read_pos: self.read_pos,
+            depth: self.committed_depth(),
+            read_file_num,
+            read_pos,
             write_file_num: self.write_file_num,
             write_pos: self.write_pos,
         }
@@ -479,8 +511,9 @@ impl DiskQueue {
     // ------------------------------------------------------------------
 
     /// Discards every record: deletes segments `readFileNum..=writeFileNum`
-    /// and the metadata file, then continues at segment `writeFileNum + 1`
-    /// with depth 0. The metadata file is written again right away (for
+    /// (from the committed segment with `tracked_reads`) and the metadata
+    /// file, then continues at segment `writeFileNum + 1` with depth 0 and
+    /// no unfinished records (older tickets are ignored by `finish`). The metadata file is written again right away (for
     /// crash safety; go-diskqueue writes it at its next sync).
     pub fn empty(&mut self) -> Result<(), QueueError> {
         self.ensure_open()?;
@@ -501,7 +534,7 @@ impl DiskQueue {
     }
 
     /// Deletes the queue from disk: removes the metadata file and every
-    /// segment from the read to the write position, without a final sync,
+    /// segment from the read (committed) to the write position, without a final sync,
     /// so no file of the queue remains (`.bad` files are left alone).
     pub fn delete(mut self) -> Result<(), QueueError> {
         self.ensure_open()?;
@@ -510,7 +543,7 @@ impl DiskQueue {
         self.reader = None;
         self.writer = None;
         self.pending = None;
-        let segments = self.remove_segments(self.read_file_num, self.write_file_num);
+        let segments = self.remove_segments(self.oldest_file_num(), self.write_file_num);
         let meta = match fs::remove_file(&self.meta_path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),

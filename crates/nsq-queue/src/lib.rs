@@ -6,6 +6,9 @@
 //!   files (`<name>.diskqueue.NNNNNN.dat`, `<name>.diskqueue.meta.dat`) are
 //!   exactly those of go-diskqueue v1.1.0 as used by nsqd v1.3.0, so a data
 //!   directory can move between the Go nsqd and this one in both directions.
+//!   Optionally with acknowledged reads ([`DiskQueue::pop_tracked`] /
+//!   [`DiskQueue::finish`], [`ReadTicket`]): a record stays on disk until
+//!   its consumer is done with it.
 //! * [`memory`] — [`MemoryQueue`], a bounded in-memory FIFO.
 //! * [`spill`] — [`SpillQueue`], the per-topic/per-channel queue: memory first,
 //!   overflow to an optional [`DiskQueue`] (none for ephemeral queues), items
@@ -20,7 +23,7 @@ pub mod error;
 pub mod memory;
 pub mod spill;
 
-pub use disk_queue::{DiskQueue, DiskQueueOptions};
+pub use disk_queue::{DiskQueue, DiskQueueOptions, ReadTicket};
 pub use error::QueueError;
 pub use memory::MemoryQueue;
 pub use spill::{PutOutcome, QueueItem, SpillQueue};

@@ -3,7 +3,7 @@
 
 use tracing::{error, warn};
 
-use crate::disk_queue::DiskQueue;
+use crate::disk_queue::{DiskQueue, ReadTicket};
 use crate::error::QueueError;
 use crate::memory::MemoryQueue;
 
@@ -99,6 +99,47 @@ impl<T: QueueItem> SpillQueue<T> {
             }
         }
         Ok(None)
+    }
+
+    /// Like [`SpillQueue::pop`], but items read from disk come with their
+    /// [`ReadTicket`] (memory items: `None`). With
+    /// [`DiskQueueOptions::tracked_reads`](crate::DiskQueueOptions::tracked_reads)
+    /// a disk item stays on disk until [`SpillQueue::finish`] gets its
+    /// ticket (see [`DiskQueue::pop_tracked`]). Disk records that do not
+    /// decode are counted in [`SpillQueue::bad_records`], finished (they
+    /// would fail again after a restart) and skipped.
+    pub fn pop_tracked(&mut self) -> Result<Option<(T, Option<ReadTicket>)>, QueueError> {
+        if let Some(item) = self.memory.pop() {
+            return Ok(Some((item, None)));
+        }
+        let Some(disk) = self.disk.as_mut() else {
+            return Ok(None);
+        };
+        while let Some((record, ticket)) = disk.pop_tracked()? {
+            let len = record.len();
+            match T::decode(record) {
+                Ok(item) => return Ok(Some((item, Some(ticket)))),
+                Err(reason) => {
+                    self.bad_records += 1;
+                    warn!(
+                        queue = %disk.name(),
+                        "disk queue {:?}: skipping a {len}-byte record that does not decode: {reason}",
+                        disk.name()
+                    );
+                    disk.finish(ticket);
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    /// Passes the ticket of an item returned by [`SpillQueue::pop_tracked`]
+    /// to the disk queue ([`DiskQueue::finish`]). A no-op without a disk
+    /// queue.
+    pub fn finish(&mut self, ticket: ReadTicket) {
+        if let Some(disk) = self.disk.as_mut() {
+            disk.finish(ticket);
+        }
     }
 
     /// Items in memory plus the disk queue's depth.

@@ -26,15 +26,20 @@ impl DiskQueue {
     /// `.bad` and skipped. `None` when nothing is unread. An error means a
     /// segment could not be opened for a reason other than its absence
     /// (permissions, file descriptor limit): nothing changed, try again.
+    ///
+    /// With `tracked_reads` this is [`DiskQueue::pop_tracked`] followed at
+    /// once by [`DiskQueue::finish`], counted as one operation: the record
+    /// is committed as soon as every older handed-out record is finished.
     pub fn pop(&mut self) -> Result<Option<Bytes>, QueueError> {
         self.ensure_open()?;
-        self.read_ahead()?;
-        let Some(p) = self.pending.take() else {
+        let Some((record, ticket)) = self.take_next()? else {
             return Ok(None);
         };
-        self.move_forward(p.next_file_num, p.next_pos);
+        if self.tracking.enabled() && self.tracking.finish(ticket) {
+            self.advance_commit();
+        }
         self.after_op();
-        Ok(Some(p.record))
+        Ok(Some(record))
     }
 
     pub(super) fn has_unread(&self) -> bool {
@@ -43,7 +48,7 @@ impl DiskQueue {
 
     /// Makes sure `pending` holds the next record if there is one, handling
     /// finished and corrupt segments on the way.
-    fn read_ahead(&mut self) -> Result<(), QueueError> {
+    pub(super) fn read_ahead(&mut self) -> Result<(), QueueError> {
         while self.pending.is_none() && self.has_unread() {
             if self
                 .reader
@@ -124,18 +129,25 @@ impl DiskQueue {
         self.read_file_num = self.read_file_num.saturating_add(1);
         self.read_pos = 0;
         self.needs_sync = true;
-        self.remove_segment(old);
+        if self.tracking.enabled() {
+            // Deleted once the committed position leaves it.
+            self.advance_commit();
+        } else {
+            self.remove_segment(old);
+        }
         self.check_tail_corruption();
         self.sync_if_needed();
     }
 
-    /// Advances the consumed position past the record just handed out.
+    /// Advances the reading cursor past the record just handed out. Without
+    /// `tracked_reads` that is the consumed position, and a segment left
+    /// behind is deleted; with it, [`DiskQueue::advance_commit`] does that.
     pub(super) fn move_forward(&mut self, next_file_num: i64, next_pos: i64) {
         let old = self.read_file_num;
         self.read_file_num = next_file_num;
         self.read_pos = next_pos;
         self.depth = self.depth.saturating_sub(1);
-        if old != next_file_num {
+        if old != next_file_num && !self.tracking.enabled() {
             self.needs_sync = true;
             self.remove_segment(old);
         }

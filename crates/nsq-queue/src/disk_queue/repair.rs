@@ -49,9 +49,12 @@ impl DiskQueue {
                 renamed.display()
             );
         }
+        let lost = self.read_file_num;
         self.read_file_num = self.read_file_num.saturating_add(1);
         self.read_pos = 0;
         self.needs_sync = true;
+        self.tracked_segment_lost(lost);
+        self.advance_commit();
         self.check_tail_corruption();
         self.sync_if_needed();
     }
@@ -94,6 +97,8 @@ impl DiskQueue {
         self.read_file_num = next;
         self.read_pos = 0;
         self.needs_sync = true;
+        self.tracked_segment_lost(from);
+        self.advance_commit();
         self.check_tail_corruption();
         self.sync_if_needed();
     }
@@ -143,12 +148,14 @@ impl DiskQueue {
     }
 
     /// Closes the segments, deletes segments `readFileNum..=writeFileNum`
-    /// and restarts reading and writing at the next segment number, depth 0.
+    /// (from the committed segment with tracked reads) and restarts reading
+    /// and writing at the next segment number, depth 0, forgetting every
+    /// handed-out record.
     pub(super) fn skip_to_next_rw_file(&mut self) -> Result<(), QueueError> {
         self.reader = None;
         self.writer = None;
         self.pending = None;
-        let result = self.remove_segments(self.read_file_num, self.write_file_num);
+        let result = self.remove_segments(self.oldest_file_num(), self.write_file_num);
         // Normally the reader is not past the writer and this is
         // writeFileNum + 1; a reader past the writer (damaged metadata) must
         // not move back onto segment numbers that may still exist.
@@ -160,6 +167,7 @@ impl DiskQueue {
         self.read_file_num = self.write_file_num;
         self.read_pos = 0;
         self.depth = 0;
+        self.tracking.reset(self.read_file_num);
         result
     }
 

@@ -17,6 +17,7 @@ pub fn opts(max_bytes_per_file: i64) -> DiskQueueOptions {
         max_msg_size: 1000,
         sync_every: 2500,
         sync_timeout: Duration::from_secs(2),
+        tracked_reads: false,
     }
 }
 
@@ -28,6 +29,7 @@ pub fn nsqd_opts(max_bytes_per_file: i64, sync_every: i64) -> DiskQueueOptions {
         max_msg_size: 1024 * 1024 + 26,
         sync_every,
         sync_timeout: Duration::from_secs(2),
+        tracked_reads: false,
     }
 }
 
