@@ -8,6 +8,7 @@
 use crate::client_stats::{ClientId, ClientStats};
 use crate::store::{MessageStore, QueueConfig, StoredMessage};
 use nsq_protocol::{Message, MessageId};
+use nsq_queue::ReadTicket;
 use parking_lot::Mutex;
 use rand::Rng;
 use std::cmp::Reverse;
@@ -39,6 +40,8 @@ struct Consumer {
 #[derive(Debug)]
 struct InFlight {
     msg: Message,
+    /// Set when the message was read from a disk queue with acknowledged reads.
+    ticket: Option<ReadTicket>,
     client: ClientId,
     deadline: Instant,
     delivered: Instant,
@@ -85,9 +88,12 @@ pub struct TakeOutcome {
 #[derive(Debug)]
 struct ChannelState {
     queue: MessageStore<StoredMessage>,
+    /// Messages put back (REQ, timeout, departed consumer) that are still
+    /// unfinished records of the disk queue: kept here, served first.
+    requeued: VecDeque<(Message, ReadTicket)>,
     in_flight: HashMap<MessageId, InFlight>,
     in_flight_deadlines: BinaryHeap<Reverse<(Instant, MessageId)>>,
-    deferred: HashMap<MessageId, (Message, Instant)>,
+    deferred: HashMap<MessageId, (Message, Instant, Option<ReadTicket>)>,
     deferred_deadlines: BinaryHeap<Reverse<(Instant, MessageId)>>,
     consumers: HashMap<ClientId, Consumer>,
     /// Consumers with credit and nothing to send, oldest first (woken in turn).
@@ -117,18 +123,29 @@ impl ChannelState {
         self.wake_waiting(n);
     }
 
-    fn enqueue(&mut self, msg: Message) {
-        let id = msg.id;
-        if let Err(e) = self.queue.push(StoredMessage(msg)) {
-            tracing::error!("CHANNEL: failed to store message {id} - {e}");
-            return;
+    fn enqueue(&mut self, msg: Message, ticket: Option<ReadTicket>) {
+        match ticket {
+            Some(t) => self.requeued.push_back((msg, t)),
+            None => {
+                let id = msg.id;
+                if let Err(e) = self.queue.push(StoredMessage(msg)) {
+                    tracing::error!("CHANNEL: failed to store message {id} - {e}");
+                    return;
+                }
+            }
         }
         self.wake_waiting(1);
     }
 
-    fn defer(&mut self, msg: Message, until: Instant) {
+    fn defer(&mut self, msg: Message, until: Instant, ticket: Option<ReadTicket>) {
         self.deferred_deadlines.push(Reverse((until, msg.id)));
-        self.deferred.insert(msg.id, (msg, until));
+        self.deferred.insert(msg.id, (msg, until, ticket));
+    }
+
+    fn done(&mut self, ticket: Option<ReadTicket>) {
+        if let Some(t) = ticket {
+            self.queue.finish(t);
+        }
     }
 
     fn release_in_flight(&mut self, client: ClientId) {
@@ -172,6 +189,7 @@ pub struct Channel {
     pub ephemeral: bool,
     state: Mutex<ChannelState>,
     data_path: std::path::PathBuf,
+    durable: bool,
     message_count: AtomicU64,
     requeue_count: AtomicU64,
     timeout_count: AtomicU64,
@@ -219,6 +237,7 @@ impl Channel {
             ephemeral,
             state: Mutex::new(ChannelState {
                 queue,
+                requeued: VecDeque::new(),
                 in_flight: HashMap::new(),
                 in_flight_deadlines: BinaryHeap::new(),
                 deferred: HashMap::new(),
@@ -230,6 +249,7 @@ impl Channel {
                 restored_deferrals,
             }),
             data_path: cfg.data_path.clone(),
+            durable: cfg.is_durable() && !ephemeral,
             message_count: AtomicU64::new(0),
             requeue_count: AtomicU64::new(0),
             timeout_count: AtomicU64::new(0),
@@ -245,9 +265,14 @@ impl Channel {
         }
         self.message_count.fetch_add(1, Ordering::Relaxed);
         if defer.is_zero() {
-            st.enqueue(msg);
+            st.enqueue(msg, None);
+        } else if self.durable {
+            // On disk like any message; its due time applies when it is read.
+            let due = crate::topic::unix_nanos() + defer.as_nanos() as i64;
+            st.restored_deferrals.insert(msg.id, due);
+            st.enqueue(msg, None);
         } else {
-            st.defer(msg, Instant::now() + defer);
+            st.defer(msg, Instant::now() + defer, None);
         }
         true
     }
@@ -295,7 +320,7 @@ impl Channel {
             .collect();
         for id in owned {
             if let Some(f) = st.in_flight.remove(&id) {
-                st.enqueue(f.msg);
+                st.enqueue(f.msg, f.ticket);
             }
         }
         self.ephemeral && st.consumers.is_empty() && !st.deleted
@@ -341,23 +366,32 @@ impl Channel {
         let mut taken = 0;
         let mut rng = (sample_rate > 0).then(rand::thread_rng);
         while credit > 0 {
-            let Some(StoredMessage(mut msg)) = st.queue.pop() else {
+            let next = match st.requeued.pop_front() {
+                Some((m, t)) => Some((m, Some(t))),
+                None => st.queue.pop_tracked().map(|(StoredMessage(m), t)| (m, t)),
+            };
+            let Some((mut msg, ticket)) = next else {
                 break;
             };
             if !st.restored_deferrals.is_empty() {
                 if let Some(due) = st.restored_deferrals.remove(&msg.id) {
                     let left = due - crate::topic::unix_nanos();
                     if left > 0 {
-                        // Deferred when nsqd last stopped: wait for the time that was left.
+                        // Deferred when nsqd last stopped (or a durable DPUB):
+                        // wait for the time that is left.
                         let until = now + Duration::from_nanos(left as u64);
                         st.deferred_deadlines.push(Reverse((until, msg.id)));
-                        st.deferred.insert(msg.id, (msg, until));
+                        st.deferred.insert(msg.id, (msg, until, ticket));
                         continue;
                     }
                 }
             }
             if let Some(rng) = rng.as_mut() {
                 if rng.gen_range(0..100) > sample_rate {
+                    // Sampled out: consumed and discarded, as in nsqd.
+                    if let Some(t) = ticket {
+                        st.queue.finish(t);
+                    }
                     continue;
                 }
             }
@@ -368,6 +402,7 @@ impl Channel {
                 msg.id,
                 InFlight {
                     msg,
+                    ticket,
                     client,
                     deadline,
                     delivered: now,
@@ -395,7 +430,7 @@ impl Channel {
             consumer.waiting = true;
             st.waiting.push_back(client);
         }
-        if taken > 0 && !st.queue.is_empty() {
+        if taken > 0 && !(st.queue.is_empty() && st.requeued.is_empty()) {
             // More is waiting than this consumer could take: let another one try.
             st.wake_waiting(1);
         }
@@ -406,6 +441,7 @@ impl Channel {
     pub fn finish(&self, client: ClientId, id: &MessageId) -> Result<i64, InFlightError> {
         let mut st = self.state.lock();
         let f = st.take_in_flight(client, id)?;
+        st.done(f.ticket);
         Ok(f.msg.timestamp)
     }
 
@@ -420,9 +456,9 @@ impl Channel {
         let f = st.take_in_flight(client, id)?;
         self.requeue_count.fetch_add(1, Ordering::Relaxed);
         if delay.is_zero() {
-            st.enqueue(f.msg);
+            st.enqueue(f.msg, f.ticket);
         } else {
-            st.defer(f.msg, Instant::now() + delay);
+            st.defer(f.msg, Instant::now() + delay, f.ticket);
         }
         Ok(())
     }
@@ -469,7 +505,7 @@ impl Channel {
                     c.handle.wake.notify_one();
                 }
                 self.timeout_count.fetch_add(1, Ordering::Relaxed);
-                st.enqueue(f.msg);
+                st.enqueue(f.msg, f.ticket);
                 moved += 1;
             }
         }
@@ -478,12 +514,12 @@ impl Channel {
                 break;
             }
             st.deferred_deadlines.pop();
-            let current = st.deferred.get(&id).map(|(_, d)| *d);
+            let current = st.deferred.get(&id).map(|(_, d, _)| *d);
             if current != Some(due) {
                 continue;
             }
-            if let Some((msg, _)) = st.deferred.remove(&id) {
-                st.enqueue(msg);
+            if let Some((msg, _, ticket)) = st.deferred.remove(&id) {
+                st.enqueue(msg, ticket);
                 moved += 1;
             }
         }
@@ -500,10 +536,16 @@ impl Channel {
         moved
     }
 
+    /// Fsyncs the channel's disk queue if anything changed since the last sync.
+    pub fn sync_now(&self) {
+        self.state.lock().queue.sync_now();
+    }
+
     /// Drops every waiting, in-flight and deferred message; consumers keep their connections.
     pub fn empty(&self) {
         let mut st = self.state.lock();
         st.queue.clear();
+        st.requeued.clear();
         st.in_flight.clear();
         st.in_flight_deadlines.clear();
         st.deferred.clear();
@@ -538,14 +580,17 @@ impl Channel {
         st.deleted = true;
         let mut in_flight: Vec<InFlight> = st.in_flight.drain().map(|(_, f)| f).collect();
         in_flight.sort_by_key(|f| f.delivered);
-        let mut deferred: Vec<(Message, Instant)> = st.deferred.drain().map(|(_, d)| d).collect();
-        deferred.sort_by_key(|(_, due)| *due);
+        let mut deferred: Vec<(Message, Instant, Option<ReadTicket>)> =
+            st.deferred.drain().map(|(_, d)| d).collect();
+        deferred.sort_by_key(|(_, due, _)| *due);
         if !self.ephemeral {
             let now = Instant::now();
             let now_ns = crate::topic::unix_nanos();
             let mut due: Vec<(MessageId, i64)> = deferred
                 .iter()
-                .map(|(m, at)| (m.id, now_ns + at.saturating_duration_since(now).as_nanos() as i64))
+                .map(|(m, at, _)| {
+                    (m.id, now_ns + at.saturating_duration_since(now).as_nanos() as i64)
+                })
                 .collect();
             // Deferrals restored at start-up whose messages were never read keep theirs.
             due.extend(st.restored_deferrals.drain());
@@ -554,10 +599,19 @@ impl Channel {
                 tracing::error!("CHANNEL({queue_name}): failed to save deferral times - {e}");
             }
         }
+        // Messages that are still unfinished records of the disk queue are read
+        // again after the restart; only the others need writing.
+        st.requeued.clear();
         let extra = in_flight
             .into_iter()
+            .filter(|f| f.ticket.is_none())
             .map(|f| StoredMessage(f.msg))
-            .chain(deferred.into_iter().map(|(m, _)| StoredMessage(m)));
+            .chain(
+                deferred
+                    .into_iter()
+                    .filter(|(_, _, t)| t.is_none())
+                    .map(|(m, _, _)| StoredMessage(m)),
+            );
         if let Err(e) = st.queue.flush_and_close(extra) {
             tracing::error!(
                 "CHANNEL({}:{}): failed to flush to disk - {e}",
@@ -592,7 +646,7 @@ impl Channel {
         let st = self.state.lock();
         ChannelSnapshot {
             name: self.name.clone(),
-            depth: st.queue.depth(),
+            depth: st.queue.depth() + st.requeued.len() as u64,
             backend_depth: st.queue.backend_depth(),
             in_flight_count: st.in_flight.len() as u64,
             deferred_count: st.deferred.len() as u64,

@@ -14,6 +14,7 @@ pub mod channel;
 pub mod client_stats;
 pub mod data_dir;
 pub mod deferred_file;
+pub mod durability;
 pub mod flags;
 pub mod guid;
 mod http;

@@ -386,6 +386,35 @@ impl Nsqd {
         Ok(())
     }
 
+    /// Waits until this publisher's messages are on stable storage when
+    /// `--sync-every=1` (group commit); returns at once otherwise.
+    pub async fn acknowledge(&self) {
+        if let Some(d) = &self.queue_config.durability {
+            d.wait_synced().await;
+        }
+    }
+
+    /// One group-commit round: fsyncs every queue written since the last one.
+    pub fn sync_all_queues(&self) {
+        for topic in self.topics() {
+            topic.sync_queues_now();
+        }
+    }
+
+    /// Starts the group-commit task in durable mode.
+    pub fn start_durability(self: &Arc<Self>) {
+        if let Some(d) = self.queue_config.durability.clone() {
+            let weak = Arc::downgrade(self);
+            let sync_all = Arc::new(move || {
+                if let Some(n) = weak.upgrade() {
+                    n.sync_all_queues();
+                }
+            });
+            let stop = self.shutdown.clone();
+            tokio::spawn(d.run(sync_all, async move { stop.cancelled().await }));
+        }
+    }
+
     /// Clean shutdown of the storage: every topic and channel writes what it
     /// holds in memory (and in flight, and deferred) to its disk queue.
     pub fn close_queues(&self) {

@@ -77,6 +77,7 @@ pub async fn run(
     let nsqd: Arc<Nsqd> = Nsqd::new(opts, addrs);
     nsqd.load_metadata()?;
     nsqd.persist_metadata()?;
+    nsqd.start_durability();
     nsqd.start_lookup();
     let tasks = TaskTracker::new();
     tasks.spawn(nsqd.clone().run_deadline_scanner());

@@ -5,10 +5,14 @@
 //! in a go-diskqueue compatible disk queue (none for ephemeral names, whose
 //! overflow is dropped as in nsqd).
 
+use crate::durability::Durability;
 use crate::options::Options;
 use nsq_protocol::{Message, MESSAGE_HEADER_LEN};
-use nsq_queue::{DiskQueue, DiskQueueOptions, PutOutcome, QueueError, QueueItem, SpillQueue};
+use nsq_queue::{
+    DiskQueue, DiskQueueOptions, PutOutcome, QueueError, QueueItem, ReadTicket, SpillQueue,
+};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Where and how topics and channels store their queues.
 #[derive(Debug, Clone)]
@@ -19,11 +23,16 @@ pub struct QueueConfig {
     pub mem_queue_size: usize,
     /// Disk queue tuning (`--max-bytes-per-file`, `--sync-every`, ...).
     pub disk: DiskQueueOptions,
+    /// `--sync-every=1`: publishes are acknowledged only once fsynced (group
+    /// commit), every message goes to disk, and a message read from disk stays
+    /// there until it is finished.
+    pub durability: Option<Arc<Durability>>,
 }
 
 impl QueueConfig {
     /// The queue settings of `opts`.
     pub fn from_options(opts: &Options) -> Self {
+        let durable = opts.sync_every <= 1;
         QueueConfig {
             data_path: opts.data_path.clone(),
             mem_queue_size: opts.mem_queue_size.max(0) as usize,
@@ -32,10 +41,18 @@ impl QueueConfig {
                 min_msg_size: MESSAGE_HEADER_LEN as i32,
                 max_msg_size: (opts.max_msg_size + MESSAGE_HEADER_LEN as i64)
                     .clamp(0, i64::from(i32::MAX)) as i32,
-                sync_every: opts.sync_every,
+                // In durable mode the group-commit rounds do the syncing.
+                sync_every: if durable { i64::MAX } else { opts.sync_every },
                 sync_timeout: opts.sync_timeout,
+                tracked_reads: durable,
             },
+            durability: durable.then(|| Arc::new(Durability::default())),
         }
+    }
+
+    /// Whether publishes wait for fsync (`--sync-every=1`).
+    pub fn is_durable(&self) -> bool {
+        self.durability.is_some()
     }
 }
 
@@ -60,6 +77,8 @@ impl QueueItem for StoredMessage {
 pub struct MessageStore<T: QueueItem> {
     name: String,
     queue: SpillQueue<T>,
+    /// Disk reads are acknowledged (durable mode): [`MessageStore::pop_tracked`] hands out tickets.
+    tracked: bool,
 }
 
 impl<T: QueueItem> MessageStore<T> {
@@ -78,9 +97,16 @@ impl<T: QueueItem> MessageStore<T> {
                 }
             }
         };
+        // Durable mode writes every message through to disk.
+        let mem = if cfg.is_durable() && !ephemeral {
+            0
+        } else {
+            cfg.mem_queue_size
+        };
         MessageStore {
             name: name.to_string(),
-            queue: SpillQueue::new(cfg.mem_queue_size, disk),
+            tracked: cfg.disk.tracked_reads && disk.is_some(),
+            queue: SpillQueue::new(mem, disk),
         }
     }
 
@@ -89,6 +115,7 @@ impl<T: QueueItem> MessageStore<T> {
         MessageStore {
             name: String::new(),
             queue: SpillQueue::new(capacity, None),
+            tracked: false,
         }
     }
 
@@ -112,6 +139,37 @@ impl<T: QueueItem> MessageStore<T> {
             Err(e) => {
                 tracing::error!("QUEUE({}): read failed - {e}", self.name);
                 None
+            }
+        }
+    }
+
+    /// Takes the oldest item; one read from a disk queue with acknowledged
+    /// reads comes with the ticket to [`MessageStore::finish`] once it is done.
+    pub fn pop_tracked(&mut self) -> Option<(T, Option<ReadTicket>)> {
+        if !self.tracked {
+            return self.pop().map(|item| (item, None));
+        }
+        match self.queue.pop_tracked() {
+            Ok(item) => item,
+            Err(e) => {
+                tracing::error!("QUEUE({}): read failed - {e}", self.name);
+                None
+            }
+        }
+    }
+
+    /// The item of `ticket` is done: the disk queue may forget it.
+    pub fn finish(&mut self, ticket: ReadTicket) {
+        self.queue.finish(ticket);
+    }
+
+    /// Syncs the disk queue now if anything changed since the last sync.
+    pub fn sync_now(&mut self) {
+        if let Some(disk) = self.queue.disk_mut() {
+            if disk.needs_periodic_sync() {
+                if let Err(e) = disk.sync() {
+                    tracing::error!("QUEUE({}): sync failed - {e}", self.name);
+                }
             }
         }
     }

@@ -10,7 +10,7 @@ use crate::guid::GuidFactory;
 use crate::store::{MessageStore, QueueConfig};
 use bytes::Bytes;
 use nsq_protocol::Message;
-use nsq_queue::QueueItem;
+use nsq_queue::{QueueItem, ReadTicket};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -76,13 +76,18 @@ impl TopicState {
     }
 
     /// Hands up to `max` waiting messages to the channels; true if more wait.
-    fn drain_some(&mut self, max: usize) -> bool {
+    /// Tickets of records read from a durable topic queue are added to
+    /// `tickets`: they may be finished once the channels' copies are synced.
+    fn drain_some(&mut self, max: usize, tickets: &mut Vec<ReadTicket>) -> bool {
         if !self.can_deliver() {
             return false;
         }
         for _ in 0..max {
-            match self.backlog.pop() {
-                Some(p) => self.fan_out(p.msg, p.defer),
+            match self.backlog.pop_tracked() {
+                Some((p, ticket)) => {
+                    self.fan_out(p.msg, p.defer);
+                    tickets.extend(ticket);
+                }
                 None => return false,
             }
         }
@@ -184,8 +189,21 @@ impl Topic {
     }
 
     /// Moves one chunk of waiting messages to the channels; true if more wait.
-    fn pump_chunk(&self) -> bool {
-        self.state.lock().drain_some(PUMP_CHUNK)
+    /// In durable mode the topic's records are finished only after the
+    /// channels' copies are on stable storage.
+    async fn pump_chunk(&self) -> bool {
+        let mut tickets = Vec::new();
+        let more = self.state.lock().drain_some(PUMP_CHUNK, &mut tickets);
+        if !tickets.is_empty() {
+            if let Some(d) = &self.queue_config.durability {
+                d.wait_synced().await;
+            }
+            let mut st = self.state.lock();
+            for t in tickets {
+                st.backlog.finish(t);
+            }
+        }
+        more
     }
 
     /// Builds messages for `bodies` (fresh ids, one timestamp) and publishes
@@ -320,6 +338,19 @@ impl Topic {
         self.pump.notify_one();
     }
 
+    /// Fsyncs the topic's queue and its channels' queues where anything was
+    /// written since the last sync (one group-commit round).
+    pub fn sync_queues_now(&self) {
+        let channels = {
+            let mut st = self.state.lock();
+            st.backlog.sync_now();
+            st.channels.values().cloned().collect::<Vec<_>>()
+        };
+        for ch in channels {
+            ch.sync_now();
+        }
+    }
+
     /// Syncs the topic's disk queue if `--sync-timeout` has passed.
     pub fn sync_if_due(&self) {
         self.state.lock().backlog.sync_if_due();
@@ -368,7 +399,7 @@ async fn run_pump(topic: Arc<Topic>) {
         if topic.is_deleted() {
             return;
         }
-        while topic.pump_chunk() {
+        while topic.pump_chunk().await {
             tokio::task::yield_now().await;
         }
         topic.pump.notified().await;

@@ -59,6 +59,7 @@ pub async fn publish(nsqd: Arc<Nsqd>, req: RequestContext) -> Result<Reply, ApiE
     topic
         .publish(vec![req.body.clone()], defer)
         .map_err(|_| exiting())?;
+    nsqd.acknowledge().await;
     Ok(Reply::text("OK"))
 }
 
@@ -107,6 +108,7 @@ pub async fn multi_publish(nsqd: Arc<Nsqd>, req: RequestContext) -> Result<Reply
         topic
             .publish(bodies, Duration::ZERO)
             .map_err(|_| exiting())?;
+        nsqd.acknowledge().await;
     }
     Ok(Reply::text("OK"))
 }

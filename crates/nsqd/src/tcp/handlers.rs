@@ -169,6 +169,7 @@ impl Connection {
         topic
             .publish(bodies, Duration::from_millis(defer_ms))
             .map_err(|e| ProtocolError::new(failed_code, format!("{cmd} failed {e}")))?;
+        self.nsqd.acknowledge().await;
         self.stats.add_published(topic_name, n);
         self.send_response(frame::OK).await.map_err(|_| closed())
     }
