@@ -280,6 +280,8 @@ async fn corrupt_disk_file_is_set_aside_and_nsqd_keeps_serving() {
     let m = c.expect_message().await;
     assert!(m.body.starts_with(b"record-"));
     assert!(path.join("bad:c.diskqueue.000000.dat.bad").exists());
+    let v = stats(&d).await;
+    assert_eq!(v["topics"][0]["channels"][0]["backend_bad_files"], 1, "{v}");
     // And the daemon keeps accepting work.
     let mut p = V2Client::connect(d.tcp()).await;
     p.publish("bad", b"after").await;

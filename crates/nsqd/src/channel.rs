@@ -216,6 +216,8 @@ pub struct ChannelSnapshot {
     pub timeout_count: u64,
     /// Paused.
     pub paused: bool,
+    /// Corrupt disk-queue files set aside and undecodable records skipped.
+    pub bad_files: u64,
     /// The consumers' figures.
     pub clients: Vec<Arc<ClientStats>>,
 }
@@ -654,6 +656,7 @@ impl Channel {
             requeue_count: self.requeue_count.load(Ordering::Relaxed),
             timeout_count: self.timeout_count.load(Ordering::Relaxed),
             paused: st.paused,
+            bad_files: st.queue.bad_files(),
             clients: st
                 .consumers
                 .values()

@@ -56,6 +56,10 @@ pub struct TopicStats {
     pub paused: bool,
     /// End-to-end latency figures.
     pub e2e_processing_latency: E2eLatency,
+    /// Corrupt disk-queue files set aside (renamed `.bad`) and undecodable
+    /// records skipped; only present when not 0 (not in nsqd v1.3.0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub backend_bad_files: u64,
 }
 
 /// One channel in `/stats`.
@@ -85,6 +89,10 @@ pub struct ChannelStats {
     pub paused: bool,
     /// End-to-end latency figures.
     pub e2e_processing_latency: E2eLatency,
+    /// Corrupt disk-queue files set aside and undecodable records skipped;
+    /// only present when not 0 (not in nsqd v1.3.0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub backend_bad_files: u64,
 }
 
 /// One connection in `/stats`.
@@ -199,6 +207,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 fn go_float<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     if v.fract() == 0.0 && v.abs() < 1e15 {
         s.serialize_i64(*v as i64)
@@ -299,6 +311,7 @@ pub fn collect(nsqd: &Nsqd, filter: &StatsFilter) -> StatsDoc {
                                 .then(|| cs.clients.iter().map(|c| client_json(c, None)).collect()),
                             paused: cs.paused,
                             e2e_processing_latency: empty_latency(),
+                            backend_bad_files: cs.bad_files,
                         }
                     })
                     .collect();
@@ -314,6 +327,7 @@ pub fn collect(nsqd: &Nsqd, filter: &StatsFilter) -> StatsDoc {
                     message_bytes: snap.message_bytes,
                     paused: snap.paused,
                     e2e_processing_latency: empty_latency(),
+                    backend_bad_files: snap.bad_files,
                 })
             })
             .collect()

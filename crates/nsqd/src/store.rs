@@ -189,6 +189,11 @@ impl<T: QueueItem> MessageStore<T> {
         self.queue.backend_depth().max(0) as u64
     }
 
+    /// Corrupt segment files set aside (`.bad`) plus undecodable records skipped.
+    pub fn bad_files(&self) -> u64 {
+        self.queue.disk().map_or(0, |d| d.bad_files()) + self.queue.bad_records()
+    }
+
     /// Drops everything waiting, memory and disk.
     pub fn clear(&mut self) {
         if let Err(e) = self.queue.empty() {

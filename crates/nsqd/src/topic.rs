@@ -138,6 +138,8 @@ pub struct TopicSnapshot {
     pub message_bytes: u64,
     /// Paused.
     pub paused: bool,
+    /// Corrupt disk-queue files set aside and undecodable records skipped.
+    pub bad_files: u64,
 }
 
 /// Current time in Unix nanoseconds (message timestamps).
@@ -386,6 +388,7 @@ impl Topic {
             message_count: self.message_count.load(Ordering::Relaxed),
             message_bytes: self.message_bytes.load(Ordering::Relaxed),
             paused: st.paused,
+            bad_files: st.backlog.bad_files(),
         }
     }
 }
