@@ -6,7 +6,7 @@
 //! through their own `Notify`, so a message never waits on a timer to be sent.
 
 use crate::client_stats::{ClientId, ClientStats};
-use crate::store::{MessageStore, QueueConfig, StoredMessage};
+use crate::store::{MessageStore, TopicSettings, StoredMessage};
 use nsq_protocol::{Message, MessageId};
 use nsq_queue::ReadTicket;
 use parking_lot::Mutex;
@@ -188,6 +188,8 @@ pub struct Channel {
     /// `#ephemeral`: no disk queue, deleted when its last consumer leaves.
     pub ephemeral: bool,
     state: Mutex<ChannelState>,
+    /// Publish-to-FIN latency of this channel's messages.
+    pub e2e: crate::e2e::E2eLatency,
     data_path: std::path::PathBuf,
     durable: bool,
     message_count: AtomicU64,
@@ -224,7 +226,7 @@ pub struct ChannelSnapshot {
 
 impl Channel {
     /// A channel whose queue is `<topic>:<channel>` in the data path (none if ephemeral).
-    pub fn new(topic_name: &str, name: &str, cfg: &QueueConfig) -> Self {
+    pub fn new(topic_name: &str, name: &str, cfg: &TopicSettings) -> Self {
         let ephemeral = nsq_protocol::is_ephemeral(name);
         let queue_name = format!("{topic_name}:{name}");
         let queue = MessageStore::open(&queue_name, ephemeral, cfg);
@@ -250,6 +252,7 @@ impl Channel {
                 deleted: false,
                 restored_deferrals,
             }),
+            e2e: crate::e2e::E2eLatency::new(cfg.e2e_percentiles.clone(), cfg.e2e_window),
             data_path: cfg.data_path.clone(),
             durable: cfg.is_durable() && !ephemeral,
             message_count: AtomicU64::new(0),
@@ -444,6 +447,8 @@ impl Channel {
         let mut st = self.state.lock();
         let f = st.take_in_flight(client, id)?;
         st.done(f.ticket);
+        drop(st);
+        self.e2e.record_since(f.msg.timestamp);
         Ok(f.msg.timestamp)
     }
 

@@ -6,7 +6,7 @@ use crate::client_stats::{ClientId, ClientStats};
 use crate::lookup::{LookupEvent, LookupPeers};
 use crate::metadata::{self, ChannelMetadata, Metadata, TopicMetadata};
 use crate::options::Options;
-use crate::store::QueueConfig;
+use crate::store::TopicSettings;
 use crate::topic::Topic;
 use nsq_app::logging::LogLevel;
 use parking_lot::{Mutex, RwLock};
@@ -47,7 +47,7 @@ pub struct Nsqd {
     persist_enabled: AtomicBool,
     metadata_lock: Mutex<()>,
     lookup: LookupPeers,
-    queue_config: QueueConfig,
+    queue_config: TopicSettings,
     http_client: nsq_http::HttpClient,
     /// Cancelled when nsqd shuts down; every task watches it.
     pub shutdown: CancellationToken,
@@ -62,7 +62,7 @@ impl Nsqd {
             persist_enabled: AtomicBool::new(true),
             metadata_lock: Mutex::new(()),
             lookup: LookupPeers::default(),
-            queue_config: QueueConfig::from_options(&opts),
+            queue_config: TopicSettings::from_options(&opts),
             http_client: nsq_http::HttpClient::new(
                 opts.http_client_connect_timeout,
                 opts.http_client_request_timeout,

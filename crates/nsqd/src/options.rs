@@ -245,11 +245,6 @@ impl Options {
             ),
             (self.tls_required != TlsRequired::No, "--tls-required"),
             (!self.auth_http_addresses.is_empty(), "--auth-http-address"),
-            (!self.statsd_address.is_empty(), "--statsd-address"),
-            (
-                !self.e2e_processing_latency_percentiles.is_empty(),
-                "--e2e-processing-latency-percentile",
-            ),
         ];
         match unsupported.iter().find(|(set, _)| *set) {
             Some((_, flag)) => Err(crate::flags::OptionsError::Unsupported(UnsupportedFlag {

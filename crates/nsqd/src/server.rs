@@ -78,9 +78,13 @@ pub async fn run(
     nsqd.load_metadata()?;
     nsqd.persist_metadata()?;
     nsqd.start_durability();
+
     nsqd.start_lookup();
     let tasks = TaskTracker::new();
     tasks.spawn(nsqd.clone().run_deadline_scanner());
+    if !nsqd.opts.statsd_address.is_empty() {
+        tasks.spawn(crate::statsd::run_statsd(nsqd.clone(), nsqd.shutdown.clone()));
+    }
     tasks.spawn(crate::tcp::serve(
         nsqd.clone(),
         listeners.tcp,

@@ -219,13 +219,6 @@ fn go_float<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
     }
 }
 
-fn empty_latency() -> E2eLatency {
-    E2eLatency {
-        count: 0,
-        percentiles: None,
-    }
-}
-
 /// Resident memory of this process in bytes (0 where unknown).
 pub fn resident_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
@@ -310,7 +303,7 @@ pub fn collect(nsqd: &Nsqd, filter: &StatsFilter) -> StatsDoc {
                                 .include_clients
                                 .then(|| cs.clients.iter().map(|c| client_json(c, None)).collect()),
                             paused: cs.paused,
-                            e2e_processing_latency: empty_latency(),
+                            e2e_processing_latency: ch.e2e.snapshot(),
                             backend_bad_files: cs.bad_files,
                         }
                     })
@@ -326,7 +319,11 @@ pub fn collect(nsqd: &Nsqd, filter: &StatsFilter) -> StatsDoc {
                     message_count: snap.message_count,
                     message_bytes: snap.message_bytes,
                     paused: snap.paused,
-                    e2e_processing_latency: empty_latency(),
+                    e2e_processing_latency: {
+                        let all: Vec<&crate::e2e::E2eLatency> =
+                            snap.channels.iter().map(|c| &c.e2e).collect();
+                        crate::e2e::E2eLatency::merge(&all)
+                    },
                     backend_bad_files: snap.bad_files,
                 })
             })

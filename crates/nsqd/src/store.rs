@@ -14,9 +14,10 @@ use nsq_queue::{
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// Where and how topics and channels store their queues.
+/// What topics and channels are created with: where and how they store their
+/// queues, and which latency percentiles their channels track.
 #[derive(Debug, Clone)]
-pub struct QueueConfig {
+pub struct TopicSettings {
     /// `--data-path`.
     pub data_path: PathBuf,
     /// `--mem-queue-size`.
@@ -27,13 +28,17 @@ pub struct QueueConfig {
     /// commit), every message goes to disk, and a message read from disk stays
     /// there until it is finished.
     pub durability: Option<Arc<Durability>>,
+    /// `--e2e-processing-latency-percentile` (empty: not tracked).
+    pub e2e_percentiles: Vec<f64>,
+    /// `--e2e-processing-latency-window-time`.
+    pub e2e_window: std::time::Duration,
 }
 
-impl QueueConfig {
+impl TopicSettings {
     /// The queue settings of `opts`.
     pub fn from_options(opts: &Options) -> Self {
         let durable = opts.sync_every <= 1;
-        QueueConfig {
+        TopicSettings {
             data_path: opts.data_path.clone(),
             mem_queue_size: opts.mem_queue_size.max(0) as usize,
             disk: DiskQueueOptions {
@@ -47,6 +52,8 @@ impl QueueConfig {
                 tracked_reads: durable,
             },
             durability: durable.then(|| Arc::new(Durability::default())),
+            e2e_percentiles: opts.e2e_processing_latency_percentiles.clone(),
+            e2e_window: opts.e2e_processing_latency_window_time,
         }
     }
 
@@ -85,7 +92,7 @@ impl<T: QueueItem> MessageStore<T> {
     /// Opens the store of queue `name` (`topic` or `topic:channel`); ephemeral
     /// names get no disk queue. A disk queue that cannot be opened is logged and
     /// the store keeps working in memory.
-    pub fn open(name: &str, ephemeral: bool, cfg: &QueueConfig) -> Self {
+    pub fn open(name: &str, ephemeral: bool, cfg: &TopicSettings) -> Self {
         let disk = if ephemeral {
             None
         } else {

@@ -7,7 +7,7 @@
 
 use crate::channel::Channel;
 use crate::guid::GuidFactory;
-use crate::store::{MessageStore, QueueConfig};
+use crate::store::{MessageStore, TopicSettings};
 use bytes::Bytes;
 use nsq_protocol::Message;
 use nsq_queue::{QueueItem, ReadTicket};
@@ -115,7 +115,7 @@ pub struct Topic {
     pub ephemeral: bool,
     state: Mutex<TopicState>,
     guid: Mutex<GuidFactory>,
-    queue_config: QueueConfig,
+    queue_config: TopicSettings,
     pump: Notify,
     message_count: AtomicU64,
     message_bytes: AtomicU64,
@@ -154,12 +154,12 @@ impl Topic {
     /// A new topic whose message ids carry `node_id`, with its queue (and its
     /// channels' queues) stored as `cfg` says. Starts the task that hands
     /// waiting messages to channels.
-    pub fn new(name: &str, node_id: i64, cfg: &QueueConfig) -> Arc<Self> {
+    pub fn new(name: &str, node_id: i64, cfg: &TopicSettings) -> Arc<Self> {
         Self::with_start(name, node_id, cfg, true)
     }
 
     /// Like [`Topic::new`]; with `started` false nothing reaches channels until [`Topic::start`].
-    pub fn with_start(name: &str, node_id: i64, cfg: &QueueConfig, started: bool) -> Arc<Self> {
+    pub fn with_start(name: &str, node_id: i64, cfg: &TopicSettings, started: bool) -> Arc<Self> {
         let ephemeral = nsq_protocol::is_ephemeral(name);
         let topic = Arc::new(Topic {
             name: name.to_string(),

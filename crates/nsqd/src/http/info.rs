@@ -67,6 +67,16 @@ pub async fn stats(nsqd: Arc<Nsqd>, req: RequestContext) -> Answer {
     }
 }
 
+/// `GET /metrics`: the `/stats` figures in Prometheus text format (not in nsqd v1.3.0).
+pub async fn metrics(nsqd: Arc<Nsqd>, _req: RequestContext) -> Answer {
+    let filter = StatsFilter {
+        include_clients: true,
+        include_mem: true,
+        ..StatsFilter::default()
+    };
+    Ok(Reply::text(crate::metrics::render(&stats::collect(&nsqd, &filter))))
+}
+
 /// The Go profiler routes: kept so tools probing them get an answer.
 pub async fn debug_unavailable(_nsqd: Arc<Nsqd>, _req: RequestContext) -> Answer {
     Ok(Reply::text(

@@ -23,6 +23,7 @@ pub fn router(nsqd: Arc<Nsqd>) -> Router<Arc<Nsqd>> {
         .get("/ping", info::ping)
         .get("/info", info::info)
         .get("/stats", info::stats)
+        .get("/metrics", info::metrics)
         .route_with(
             Method::POST,
             "/pub",
