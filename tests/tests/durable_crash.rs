@@ -70,7 +70,7 @@ async fn sigkill_loses_no_acknowledged_unfinished_message() {
         let _ = p.await;
     }
     let acked: HashSet<Bytes> = acked.lock().unwrap().clone();
-    assert!(acked.len() > 100, "only {} publishes acknowledged", acked.len());
+    assert!(acked.len() >= 100, "only {} publishes acknowledged", acked.len());
 
     let dir = d.take_data_dir().unwrap();
     let path = dir.path().to_path_buf();

@@ -15,8 +15,7 @@ fn main() -> ExitCode {
         .unwrap_or(LogLevel::Info);
     init_logging(flags.string("log-prefix"), level);
     tracing::info!("{}", nsq_app::version_line("nsqd"));
-    let opts = match nsqd::Options::from_flags(&flags).and_then(|o| o.check_supported().map(|()| o))
-    {
+    let opts = match nsqd::Options::from_flags(&flags) {
         Ok(opts) => opts,
         Err(e) => return fatal(&format!("failed to instantiate nsqd - {e}")),
     };

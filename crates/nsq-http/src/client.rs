@@ -81,12 +81,12 @@ impl HttpClient {
 
     /// GETs `url` and returns the body of a 200 answer.
     pub async fn get(&self, url: &str) -> Result<Bytes, HttpClientError> {
-        let uri: hyper::Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| {
-            HttpClientError::BadUrl {
-                url: url.to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+        let uri: hyper::Uri =
+            url.parse()
+                .map_err(|e: hyper::http::uri::InvalidUri| HttpClientError::BadUrl {
+                    url: url.to_string(),
+                    reason: e.to_string(),
+                })?;
         let req = hyper::Request::get(uri)
             .header(hyper::header::ACCEPT, NSQ_ACCEPT)
             .body(Empty::<Bytes>::new())
@@ -155,7 +155,10 @@ mod tests {
             let mut buf = [0u8; 1024];
             let n = s.read(&mut buf).await.unwrap();
             let req = String::from_utf8_lossy(&buf[..n]).to_lowercase();
-            assert!(req.contains("accept: application/vnd.nsq; version=1.0"), "{req}");
+            assert!(
+                req.contains("accept: application/vnd.nsq; version=1.0"),
+                "{req}"
+            );
             s.write_all(response.as_bytes()).await.unwrap();
         });
         addr
@@ -168,7 +171,10 @@ mod tests {
         )
         .await;
         let c = HttpClient::new(Duration::from_secs(1), Duration::from_secs(2));
-        let v: serde_json::Value = c.get_json(&format!("http://{addr}/channels")).await.unwrap();
+        let v: serde_json::Value = c
+            .get_json(&format!("http://{addr}/channels"))
+            .await
+            .unwrap();
         assert_eq!(v["channels"][0], "a");
     }
 

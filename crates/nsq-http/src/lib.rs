@@ -120,7 +120,7 @@ pub use reply::{
 pub use router::{
     Handler, HandlerResult, RequestContext, RouteOptions, Router, DEFAULT_BODY_LIMIT,
 };
-pub use serve::serve;
+pub use serve::{serve, serve_io};
 
 #[cfg(test)]
 mod tests;

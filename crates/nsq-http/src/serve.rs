@@ -48,13 +48,22 @@ where
 
 async fn serve_connection(stream: TcpStream, remote: SocketAddr, app: axum::Router) {
     let _ = stream.set_nodelay(true);
+    serve_io(stream, remote, app).await;
+}
+
+/// Serves HTTP/1.1 on one already accepted connection of any kind (TLS,
+/// unix socket), with `remote` as the peer address handlers see.
+pub async fn serve_io<I>(io: I, remote: SocketAddr, app: axum::Router)
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(remote));
         app.clone().oneshot(req.map(Body::new))
     });
     let conn = hyper::server::conn::http1::Builder::new()
         .title_case_headers(true)
-        .serve_connection(TokioIo::new(stream), service);
+        .serve_connection(TokioIo::new(io), service);
     if let Err(e) = conn.await {
         tracing::debug!("HTTP connection from {remote} ended with an error: {e}");
     }

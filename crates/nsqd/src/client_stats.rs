@@ -63,12 +63,12 @@ pub struct ClientStats {
 }
 
 impl ClientStats {
-    /// Fresh figures for a connection from `remote` (`ip:port`).
-    pub fn new(id: ClientId, remote: std::net::SocketAddr, connect_ts: i64) -> Self {
-        let ip = remote.ip().to_string();
+    /// Fresh figures for a connection from `remote` (`ip:port`; `None` for a unix socket).
+    pub fn new(id: ClientId, remote: Option<std::net::SocketAddr>, connect_ts: i64) -> Self {
+        let ip = remote.map(|r| r.ip().to_string()).unwrap_or_default();
         ClientStats {
             id,
-            remote_address: remote.to_string(),
+            remote_address: remote.map(|r| r.to_string()).unwrap_or_default(),
             connect_ts,
             identity: Mutex::new(ClientIdentity {
                 client_id: ip.clone(),

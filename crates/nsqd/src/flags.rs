@@ -20,9 +20,6 @@ pub enum OptionsError {
     /// A client certificate policy without a certificate to serve.
     #[error("cannot require TLS client connections without TLS key and cert")]
     TlsPolicyWithoutCert,
-    /// A flag for a feature this build does not have yet.
-    #[error(transparent)]
-    Unsupported(#[from] crate::options::UnsupportedFlag),
 }
 
 impl Options {

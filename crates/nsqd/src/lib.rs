@@ -18,6 +18,7 @@ pub mod durability;
 pub mod flags;
 pub mod guid;
 mod http;
+pub mod listener;
 pub mod lookup;
 pub mod metadata;
 pub mod nsqd;
@@ -26,6 +27,7 @@ pub mod server;
 pub mod stats;
 pub mod store;
 mod tcp;
+pub mod tls;
 pub mod topic;
 
 pub use crate::nsqd::Nsqd;

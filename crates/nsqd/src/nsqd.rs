@@ -11,6 +11,7 @@ use crate::topic::Topic;
 use nsq_app::logging::LogLevel;
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
+use crate::listener::ListenAddr;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
@@ -22,12 +23,14 @@ use tokio_util::sync::CancellationToken;
 pub const DEADLINE_SCAN_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Addresses the listeners actually bound (reported by `/info`).
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct BoundAddrs {
     /// TCP listener address.
-    pub tcp: Option<SocketAddr>,
+    pub tcp: Option<ListenAddr>,
     /// HTTP listener address.
-    pub http: Option<SocketAddr>,
+    pub http: Option<ListenAddr>,
+    /// HTTPS listener address.
+    pub https: Option<ListenAddr>,
 }
 
 /// One running nsqd.
@@ -49,14 +52,29 @@ pub struct Nsqd {
     lookup: LookupPeers,
     queue_config: TopicSettings,
     http_client: nsq_http::HttpClient,
+    /// The TLS acceptor (replaced on SIGHUP).
+    pub tls: crate::tls::TlsState,
+    /// Authorization against `--auth-http-address` servers.
+    pub auth: crate::auth::AuthClient,
     /// Cancelled when nsqd shuts down; every task watches it.
     pub shutdown: CancellationToken,
 }
 
 impl Nsqd {
     /// A new nsqd with no topics.
-    pub fn new(opts: Options, addrs: BoundAddrs) -> Arc<Nsqd> {
+    pub fn new(
+        opts: Options,
+        addrs: BoundAddrs,
+        tls: Option<nsq_transport::TlsAcceptor>,
+    ) -> Arc<Nsqd> {
         Arc::new(Nsqd {
+            tls: crate::tls::TlsState::new(tls),
+            auth: crate::auth::AuthClient::new(
+                opts.auth_http_addresses.clone(),
+                opts.http_client_connect_timeout,
+                opts.http_client_request_timeout,
+                crate::auth::AuthMethod::Get,
+            ),
             lookupd_addresses: Mutex::new(opts.nsqlookupd_tcp_addresses.clone()),
             log_level: AtomicI32::new(opts.log_level),
             persist_enabled: AtomicBool::new(true),
@@ -243,8 +261,8 @@ impl Nsqd {
         }
     }
 
-    /// Registers a new TCP connection and returns its figures.
-    pub fn add_client(&self, remote: SocketAddr) -> Arc<ClientStats> {
+    /// Registers a new TCP connection (`None` for a unix socket peer) and returns its figures.
+    pub fn add_client(&self, remote: Option<SocketAddr>) -> Arc<ClientStats> {
         let id = self.next_client_id.fetch_add(1, Ordering::Relaxed);
         let stats = Arc::new(ClientStats::new(id, remote, unix_seconds()));
         self.clients.lock().insert(id, stats.clone());
@@ -280,7 +298,7 @@ impl Nsqd {
     /// The TCP port registered with lookupd (`--broadcast-tcp-port` or the bound port).
     pub fn broadcast_tcp_port(&self) -> i64 {
         match self.opts.broadcast_tcp_port {
-            0 => self.addrs.tcp.map(|a| i64::from(a.port())).unwrap_or(0),
+            0 => self.addrs.tcp.as_ref().map_or(0, ListenAddr::port),
             p => p,
         }
     }
@@ -288,7 +306,7 @@ impl Nsqd {
     /// The HTTP port registered with lookupd (`--broadcast-http-port` or the bound port).
     pub fn broadcast_http_port(&self) -> i64 {
         match self.opts.broadcast_http_port {
-            0 => self.addrs.http.map(|a| i64::from(a.port())).unwrap_or(0),
+            0 => self.addrs.http.as_ref().map_or(0, ListenAddr::port),
             p => p,
         }
     }

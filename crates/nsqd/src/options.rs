@@ -225,32 +225,3 @@ mod tests {
         assert_eq!(default_node_id("nsq-host"), 28);
     }
 }
-
-/// A flag whose feature this nsqd does not provide yet: refused at start-up
-/// rather than silently ignored.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{flag} is not supported by this build of nsqd yet; remove it from the command line or config file")]
-pub struct UnsupportedFlag {
-    /// The flag as written on the command line.
-    pub flag: &'static str,
-}
-
-impl Options {
-    /// Refuses settings whose feature is not built yet.
-    pub fn check_supported(&self) -> Result<(), crate::flags::OptionsError> {
-        let unsupported = [
-            (
-                !self.tls_cert.is_empty() || !self.tls_key.is_empty(),
-                "--tls-cert/--tls-key",
-            ),
-            (self.tls_required != TlsRequired::No, "--tls-required"),
-            (!self.auth_http_addresses.is_empty(), "--auth-http-address"),
-        ];
-        match unsupported.iter().find(|(set, _)| *set) {
-            Some((_, flag)) => Err(crate::flags::OptionsError::Unsupported(UnsupportedFlag {
-                flag,
-            })),
-            None => Ok(()),
-        }
-    }
-}

@@ -10,10 +10,12 @@ mod config;
 mod info;
 mod publish;
 
+use crate::listener::StreamListener;
 use crate::nsqd::Nsqd;
+use crate::options::TlsRequired;
 use nsq_http::{Method, RouteOptions, Router};
+use std::net::SocketAddr;
 use std::sync::Arc;
-use tokio::net::TcpListener;
 
 /// Builds the route table.
 pub fn router(nsqd: Arc<Nsqd>) -> Router<Arc<Nsqd>> {
@@ -61,9 +63,59 @@ pub fn router(nsqd: Arc<Nsqd>) -> Router<Arc<Nsqd>> {
         .post("/debug/freememory", info::free_memory)
 }
 
-/// Serves the HTTP API until nsqd shuts down.
-pub async fn serve(nsqd: Arc<Nsqd>, listener: TcpListener) {
+/// Serves the HTTP API (over TLS when `tls`) until nsqd shuts down. With
+/// `--tls-required=true` the plain listener answers every request with
+/// `403 TLS_REQUIRED` and the HTTPS port.
+pub async fn serve(nsqd: Arc<Nsqd>, listener: StreamListener, tls: bool) {
     let shutdown = nsqd.shutdown.clone();
-    let app = router(nsqd).into_axum();
-    nsq_http::serve(listener, app, async move { shutdown.cancelled().await }).await;
+    let app = if !tls && nsqd.opts.tls_required == TlsRequired::Yes {
+        tls_required_app(nsqd.addrs.https.as_ref().map_or(0, |a| a.port()))
+    } else {
+        router(nsqd.clone()).into_axum()
+    };
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            r = listener.accept() => r,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let (io, peer) = match accepted {
+            Ok(x) => x,
+            Err(e) => {
+                tracing::error!("http: Accept error: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let remote = peer.unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+        let app = app.clone();
+        let acceptor = if tls { nsqd.tls.acceptor() } else { None };
+        connections.spawn(async move {
+            match acceptor {
+                None => nsq_http::serve_io(io, remote, app).await,
+                Some(acceptor) => match nsq_transport::stream::upgrade_server_tls(io, &acceptor).await {
+                    Ok((tls_io, _)) => nsq_http::serve_io(tls_io, remote, app).await,
+                    Err(e) => tracing::debug!("https: TLS handshake with {remote} failed - {e}"),
+                },
+            }
+        });
+    }
+    connections.shutdown().await;
+}
+
+/// Every request on the plain listener gets nsqd's hand-formatted 403.
+fn tls_required_app(https_port: i64) -> axum::Router {
+    let body = format!(r#"{{"message": "TLS_REQUIRED", "https_port": {https_port}}}"#);
+    axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move {
+            axum::response::Response::builder()
+                .status(403)
+                .header("Content-Type", "application/json; charset=utf-8")
+                .header("X-NSQ-Content-Type", "nsq; version=1.0")
+                .body(axum::body::Body::from(body))
+                .unwrap_or_default()
+        }
+    })
 }

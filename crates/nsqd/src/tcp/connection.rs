@@ -17,16 +17,16 @@ use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
+use nsq_transport::BoxedIo;
+use tokio::io::{AsyncWriteExt, ReadHalf, WriteHalf};
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 use tokio_util::codec::FramedRead;
 
-/// A boxed read half, so TLS or compression can be layered in later.
-pub(super) type Reader = Pin<Box<dyn AsyncRead + Send>>;
-/// A boxed write half.
-pub(super) type Writer = Pin<Box<dyn AsyncWrite + Send>>;
+/// The read half of the connection's stream (plain, TLS, compressed...).
+pub(super) type Reader = ReadHalf<BoxedIo>;
+/// The write half.
+pub(super) type Writer = WriteHalf<BoxedIo>;
 
 /// Per-connection settings negotiated by IDENTIFY.
 #[derive(Debug, Clone)]
@@ -54,7 +54,18 @@ pub(super) enum Exit {
 
 pub(super) struct Connection {
     pub nsqd: Arc<Nsqd>,
-    pub remote: SocketAddr,
+    /// `ip:port` of the peer (`unix` for a unix socket), for logs.
+    pub remote: String,
+    /// The peer address (`None` for a unix socket).
+    pub peer: Option<SocketAddr>,
+    /// Authorization from AUTH, when an auth server is configured.
+    pub auth: Option<crate::auth::AuthState>,
+    /// The TLS upgrade happened.
+    pub tls_active: bool,
+    /// The client certificate's common name (AUTH's `common_name`).
+    pub tls_common_name: String,
+    /// The AUTH secret, kept to re-query the auth server when the TTL passes.
+    pub auth_secret: String,
     pub stats: Arc<ClientStats>,
     pub reader: FramedRead<Reader, ServerCodec>,
     pub writer: Writer,
@@ -76,25 +87,29 @@ pub(super) struct Connection {
 
 impl Connection {
     /// Runs the V2 protocol on an accepted socket (magic already read).
-    pub async fn run(nsqd: Arc<Nsqd>, stream: TcpStream, remote: SocketAddr) {
-        let (rd, wr) = stream.into_split();
+    pub async fn run(nsqd: Arc<Nsqd>, stream: BoxedIo, peer: Option<SocketAddr>) {
+        let (rd, wr) = tokio::io::split(stream);
         let limits = CodecLimits {
             max_msg_size: nsqd.opts.max_msg_size.max(0) as u64,
             max_body_size: nsqd.opts.max_body_size.max(0) as u64,
             max_rdy_count: nsqd.opts.max_rdy_count.max(0) as u64,
             max_req_timeout_ms: nsqd.opts.max_req_timeout.as_millis() as u64,
         };
-        let stats = nsqd.add_client(remote);
+        let stats = nsqd.add_client(peer);
         let default_hb = nsqd.opts.client_timeout / 2;
+        let mut codec = ServerCodec::new(limits);
+        codec.context.tls_required_pending =
+            nsqd.opts.tls_required != crate::options::TlsRequired::No;
         let mut conn = Connection {
-            remote,
+            remote: super::peer_label(peer),
+            peer,
+            auth: None,
+            tls_active: false,
+            tls_common_name: String::new(),
+            auth_secret: String::new(),
             stats,
-            reader: FramedRead::with_capacity(
-                Box::pin(rd) as Reader,
-                ServerCodec::new(limits),
-                16 * 1024,
-            ),
-            writer: Box::pin(wr),
+            reader: FramedRead::with_capacity(rd, codec, 16 * 1024),
+            writer: wr,
             out: BytesMut::with_capacity(16 * 1024),
             settings: ConnSettings {
                 heartbeat_interval: Some(default_hb),

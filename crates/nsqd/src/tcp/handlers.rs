@@ -18,7 +18,7 @@ impl Connection {
         let result = match cmd {
             Command::Nop => Ok(()),
             Command::Identify(body) => self.identify(&body).await,
-            Command::Auth(_) => Err(ProtocolError::new(ErrorCode::AuthDisabled, "AUTH disabled")),
+            Command::Auth(secret) => self.authenticate(&secret).await,
             Command::Sub { topic, channel } => self.subscribe(&topic, &channel).await,
             Command::Pub { topic, body } => self.publish("PUB", &topic, vec![body], 0).await,
             Command::Mpub { topic, bodies } => self.publish("MPUB", &topic, bodies, 0).await,
@@ -63,10 +63,9 @@ impl Connection {
             max_msg_timeout_ms: o.max_msg_timeout.as_millis() as i64,
             max_rdy_count: o.max_rdy_count,
             max_deflate_level: o.max_deflate_level,
-            // Connection upgrades are not offered yet: negotiation answers false.
-            tls_available: false,
-            deflate_enabled: false,
-            snappy_enabled: false,
+            tls_available: self.nsqd.tls.is_configured(),
+            deflate_enabled: o.deflate,
+            snappy_enabled: o.snappy,
             auth_required: !o.auth_http_addresses.is_empty(),
         }
     }
@@ -101,8 +100,95 @@ impl Connection {
         } else {
             frame::OK.to_vec()
         };
+        let upgrades = super::upgrade::Upgrades {
+            tls: settings.tls_v1 && !self.tls_active,
+            snappy: settings.snappy,
+            deflate_level: settings
+                .deflate
+                .then_some(settings.deflate_level.clamp(1, 9) as u32),
+        };
         self.negotiated = Some(settings);
         self.send_response(&reply).await.map_err(|_| closed())?;
+        self.upgrade(upgrades).await
+    }
+
+    async fn authenticate(&mut self, secret: &Bytes) -> Result<(), ProtocolError> {
+        if self.auth.is_some() {
+            return Err(ProtocolError::invalid("AUTH already set"));
+        }
+        if !self.nsqd.auth.is_enabled() {
+            return Err(ProtocolError::new(ErrorCode::AuthDisabled, "AUTH disabled"));
+        }
+        let secret = String::from_utf8_lossy(secret).into_owned();
+        let state = self.query_auth(&secret).await?;
+        if state.permission_count() == 0 {
+            return Err(ProtocolError::new(
+                ErrorCode::Unauthorized,
+                "AUTH no authorizations found",
+            ));
+        }
+        {
+            let mut ident = self.stats.identity.lock();
+            ident.authed = true;
+            ident.auth_identity = state.identity.clone();
+            ident.auth_identity_url = state.identity_url.clone();
+        }
+        let reply = state.response_json();
+        self.auth = Some(state);
+        self.auth_secret = secret;
+        self.send_response(reply.as_bytes()).await.map_err(|_| closed())
+    }
+
+    async fn query_auth(&mut self, secret: &str) -> Result<crate::auth::AuthState, ProtocolError> {
+        let remote_ip = self.peer.map(|p| p.ip().to_string()).unwrap_or_default();
+        let nsqd = self.nsqd.clone();
+        let (tls, cn) = (self.tls_active, self.tls_common_name.clone());
+        let result = nsqd.auth.authorize(secret, &remote_ip, tls, &cn).await;
+        result.map_err(|e| {
+            tracing::warn!("PROTOCOL(V2): [{}] AUTH failed - {e}", self.remote);
+            ProtocolError::new(ErrorCode::AuthFailed, "AUTH failed")
+        })
+    }
+
+    /// With an auth server configured: the connection must be authorized for
+    /// `cmd` on `topic`/`channel` (`""` for publishes); re-queries once the TTL passed.
+    async fn check_auth(
+        &mut self,
+        cmd: &str,
+        topic: &str,
+        channel: &str,
+    ) -> Result<(), ProtocolError> {
+        if !self.nsqd.auth.is_enabled() {
+            return Ok(());
+        }
+        let expired = match &self.auth {
+            None => {
+                return Err(ProtocolError::new(
+                    ErrorCode::AuthFirst,
+                    format!("AUTH required before {cmd}"),
+                ))
+            }
+            Some(state) => state.expired(std::time::Instant::now()),
+        };
+        if expired {
+            let secret = self.auth_secret.clone();
+            self.auth = Some(self.query_auth(&secret).await?);
+        }
+        let kind = if cmd == "SUB" {
+            crate::auth::AuthCommand::Sub
+        } else {
+            crate::auth::AuthCommand::Pub
+        };
+        let allowed = self
+            .auth
+            .as_ref()
+            .is_some_and(|s| s.is_allowed(topic, channel, kind));
+        if !allowed {
+            return Err(ProtocolError::new(
+                ErrorCode::Unauthorized,
+                format!("AUTH failed for {cmd} on {topic:?} {channel:?}"),
+            ));
+        }
         Ok(())
     }
 
@@ -111,6 +197,7 @@ impl Connection {
         topic_name: &str,
         channel_name: &str,
     ) -> Result<(), ProtocolError> {
+        self.check_auth("SUB", topic_name, channel_name).await?;
         let max = self.nsqd.opts.max_channel_consumers;
         // A channel can be deleted between lookup and join (ephemeral cleanup): retry once.
         let mut attempt = 0;
@@ -164,6 +251,7 @@ impl Connection {
             "DPUB" => ErrorCode::DpubFailed,
             _ => ErrorCode::PubFailed,
         };
+        self.check_auth(cmd, topic_name, "").await?;
         let n = bodies.len() as u64;
         let topic = self.nsqd.topic_for_use(topic_name).await;
         topic

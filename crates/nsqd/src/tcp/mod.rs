@@ -2,16 +2,18 @@
 
 mod connection;
 mod handlers;
+mod upgrade;
 
+use crate::listener::StreamListener;
 use crate::nsqd::Nsqd;
+use nsq_transport::BoxedIo;
 use std::sync::Arc;
 use tokio::io::AsyncReadExt;
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
 use tokio_util::task::TaskTracker;
 
 /// Accepts connections until shutdown; each runs in its own task tracked by `tasks`.
-pub async fn serve(nsqd: Arc<Nsqd>, listener: TcpListener, tasks: TaskTracker) {
+pub async fn serve(nsqd: Arc<Nsqd>, listener: StreamListener, tasks: TaskTracker) {
     loop {
         let accepted = tokio::select! {
             _ = nsqd.shutdown.cancelled() => break,
@@ -19,7 +21,7 @@ pub async fn serve(nsqd: Arc<Nsqd>, listener: TcpListener, tasks: TaskTracker) {
         };
         match accepted {
             Ok((stream, remote)) => {
-                tracing::info!("TCP: new client({remote})");
+                tracing::info!("TCP: new client({})", peer_label(remote));
                 let nsqd = nsqd.clone();
                 tasks.spawn(async move { handle_stream(nsqd, stream, remote).await });
             }
@@ -39,23 +41,29 @@ pub async fn serve(nsqd: Arc<Nsqd>, listener: TcpListener, tasks: TaskTracker) {
     );
 }
 
-async fn handle_stream(nsqd: Arc<Nsqd>, mut stream: TcpStream, remote: std::net::SocketAddr) {
-    let _ = stream.set_nodelay(true);
+/// How a peer appears in logs: `ip:port`, or `unix` for a unix-socket peer.
+pub(crate) fn peer_label(remote: Option<std::net::SocketAddr>) -> String {
+    remote.map_or_else(|| "unix".to_string(), |r| r.to_string())
+}
+
+async fn handle_stream(nsqd: Arc<Nsqd>, mut stream: BoxedIo, remote: Option<std::net::SocketAddr>) {
+    let label = peer_label(remote);
     let mut magic = [0u8; 4];
     if let Err(e) = stream.read_exact(&mut magic).await {
-        tracing::error!("client({remote}) failed to read protocol version - {e}");
+        tracing::error!("client({label}) failed to read protocol version - {e}");
         return;
     }
     tracing::info!(
-        "CLIENT({remote}): desired protocol magic '{}'",
+        "CLIENT({label}): desired protocol magic '{}'",
         String::from_utf8_lossy(&magic)
     );
     if &magic != nsq_protocol::MAGIC_V2 {
         let mut buf = bytes::BytesMut::new();
         nsq_protocol::frame::write_error(&mut buf, b"E_BAD_PROTOCOL");
         let _ = stream.write_all(&buf).await;
+        let _ = stream.flush().await;
         tracing::error!(
-            "client({remote}) bad protocol magic '{}'",
+            "client({label}) bad protocol magic '{}'",
             String::from_utf8_lossy(&magic)
         );
         return;
