@@ -126,3 +126,41 @@ fn missing_or_locked_data_path_is_fatal() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("possibly in use by another instance of nsqd"), "{err}");
 }
+
+#[tokio::test]
+async fn config_file_keys_apply_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("nsqd.cfg");
+    // Keys as in NSQ's example config (note its non-default sizes), TOML integer durations in ms.
+    std::fs::write(
+        &cfg,
+        "max_msg_size = 1024768\nmax_body_size = 5123840\nmsg_timeout = \"45s\"\nsync_timeout = 3000\nmem_queue_size = 77\nlog_level = \"info\"\nnsqlookupd_tcp_addresses = []\nmax_rdy_count = 100\n",
+    )
+    .unwrap();
+    let cfg_flag = format!("--config={}", cfg.display());
+    let d = Daemon::nsqd(&[&cfg_flag, "--max-rdy-count=200"]);
+    let get = |opt: &'static str| {
+        let addr = d.http();
+        async move { http_request(addr, "GET", &format!("/config/{opt}"), b"").await.text() }
+    };
+    assert_eq!(get("max_msg_size").await, "1024768");
+    assert_eq!(get("msg_timeout").await, "45000000000");
+    assert_eq!(get("sync_timeout").await, "3000000000");
+    assert_eq!(get("mem_queue_size").await, "77");
+    // The command line beats the file.
+    assert_eq!(get("max_rdy_count").await, "200");
+}
+
+#[test]
+fn bad_config_file_is_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("broken.cfg");
+    std::fs::write(&cfg, "max_msg_size = [").unwrap();
+    let out = Command::new(binary_path("nsqd"))
+        .arg(format!("--config={}", cfg.display()))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("failed to load config file"), "{err}");
+}

@@ -316,3 +316,29 @@ async fn deferred_message_keeps_its_remaining_delay_across_restart() {
     let waited = published.elapsed();
     assert!(waited >= Duration::from_millis(2900), "delivered after {waited:?}");
 }
+
+#[tokio::test]
+async fn deleting_and_emptying_remove_the_disk_files() {
+    let d = Daemon::nsqd(&["--mem-queue-size=0"]);
+    let path = d.data_dir.as_ref().unwrap().path().to_path_buf();
+    let h = d.http();
+    http_request(h, "POST", "/topic/create?topic=files", b"").await;
+    http_request(h, "POST", "/channel/create?topic=files&channel=c", b"").await;
+    for i in 0..5 {
+        http_request(h, "POST", "/pub?topic=files", format!("m{i}").as_bytes()).await;
+    }
+    let segment = path.join("files:c.diskqueue.000000.dat");
+    assert!(segment.exists(), "channel segment written");
+    http_request(h, "POST", "/channel/empty?topic=files&channel=c", b"").await;
+    assert!(!segment.exists(), "emptying removes the segment");
+    assert_eq!(stats(&d).await["topics"][0]["channels"][0]["depth"], 0);
+    http_request(h, "POST", "/pub?topic=files", b"again").await;
+    http_request(h, "POST", "/topic/delete?topic=files", b"").await;
+    let left: Vec<String> = std::fs::read_dir(&path)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("files"))
+        .collect();
+    assert!(left.is_empty(), "files left after delete: {left:?}");
+}

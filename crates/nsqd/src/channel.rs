@@ -6,7 +6,7 @@
 //! through their own `Notify`, so a message never waits on a timer to be sent.
 
 use crate::client_stats::{ClientId, ClientStats};
-use crate::store::{MessageStore, TopicSettings, StoredMessage};
+use crate::store::{MessageStore, StoredMessage, TopicSettings};
 use nsq_protocol::{Message, MessageId};
 use nsq_queue::ReadTicket;
 use parking_lot::Mutex;
@@ -596,7 +596,10 @@ impl Channel {
             let mut due: Vec<(MessageId, i64)> = deferred
                 .iter()
                 .map(|(m, at, _)| {
-                    (m.id, now_ns + at.saturating_duration_since(now).as_nanos() as i64)
+                    (
+                        m.id,
+                        now_ns + at.saturating_duration_since(now).as_nanos() as i64,
+                    )
                 })
                 .collect();
             // Deferrals restored at start-up whose messages were never read keep theirs.

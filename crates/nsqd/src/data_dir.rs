@@ -16,7 +16,9 @@ pub enum DataDirError {
         source: std::io::Error,
     },
     /// Another process holds the lock.
-    #[error("cannot flock directory {path} - {reason} (possibly in use by another instance of nsqd)")]
+    #[error(
+        "cannot flock directory {path} - {reason} (possibly in use by another instance of nsqd)"
+    )]
     Locked {
         /// The data path.
         path: PathBuf,
@@ -60,7 +62,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let first = lock_data_dir(dir.path()).unwrap();
         let err = lock_data_dir(dir.path()).unwrap_err();
-        assert!(err.to_string().contains("possibly in use by another instance of nsqd"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("possibly in use by another instance of nsqd"),
+            "{err}"
+        );
         drop(first);
         lock_data_dir(dir.path()).unwrap();
     }
@@ -69,6 +75,10 @@ mod tests {
     fn missing_directory_is_an_error() {
         let dir = tempfile::tempdir().unwrap();
         let err = lock_data_dir(&dir.path().join("nope")).unwrap_err();
-        assert!(err.to_string().starts_with("failed to lock data-path: open "), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("failed to lock data-path: open "),
+            "{err}"
+        );
     }
 }

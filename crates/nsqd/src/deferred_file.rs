@@ -50,7 +50,10 @@ pub fn save(data_path: &Path, name: &str, entries: &[(MessageId, i64)]) -> std::
             .collect(),
     };
     let body = serde_json::to_vec(&doc).map_err(std::io::Error::other)?;
-    let tmp = data_path.join(format!("{name}.diskqueue.deferred.{}.tmp", rand::random::<u32>()));
+    let tmp = data_path.join(format!(
+        "{name}.diskqueue.deferred.{}.tmp",
+        rand::random::<u32>()
+    ));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(&body)?;
     f.sync_all()?;

@@ -89,7 +89,10 @@ mod tests {
             w.await.unwrap();
         }
         let rounds = syncs.load(Ordering::SeqCst);
-        assert!(rounds >= 1 && rounds <= 8, "64 waiters took {rounds} rounds");
+        assert!(
+            rounds >= 1 && rounds <= 8,
+            "64 waiters took {rounds} rounds"
+        );
         stop.cancel();
         runner.await.unwrap();
     }

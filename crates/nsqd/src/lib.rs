@@ -39,7 +39,7 @@ pub const VERSION: &str = nsq_app::NSQ_VERSION;
 
 /// The toolchain note printed after the version (`nsqd v1.3.0 (built w/...)`).
 pub const BUILT_WITH: &str = nsq_app::BUILT_WITH;
-pub mod e2e;
-pub mod statsd;
-pub mod metrics;
 pub mod auth;
+pub mod e2e;
+pub mod metrics;
+pub mod statsd;

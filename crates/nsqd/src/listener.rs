@@ -54,7 +54,9 @@ impl StreamListener {
     /// Binds `addr`: TCP for `host:port`, otherwise a unix socket at that path.
     pub async fn bind(addr: &str) -> std::io::Result<StreamListener> {
         if is_host_port(addr) {
-            let addr = addr.strip_prefix(':').map_or(addr.to_string(), |p| format!("0.0.0.0:{p}"));
+            let addr = addr
+                .strip_prefix(':')
+                .map_or(addr.to_string(), |p| format!("0.0.0.0:{p}"));
             Ok(StreamListener::Tcp(TcpListener::bind(addr).await?))
         } else {
             let path = PathBuf::from(addr);

@@ -92,7 +92,9 @@ impl LookupPeers {
                 match client.get_json::<ChannelsReply>(&url).await {
                     Ok(reply) => reply.channels.unwrap_or_default(),
                     Err(e) => {
-                        tracing::warn!("failed to query nsqlookupd for channels to pre-create - {e}");
+                        tracing::warn!(
+                            "failed to query nsqlookupd for channels to pre-create - {e}"
+                        );
                         Vec::new()
                     }
                 }

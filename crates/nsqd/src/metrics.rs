@@ -38,63 +38,10 @@
 //! cover a sliding window and have no cumulative sum.
 
 use crate::stats::{E2eLatency, StatsDoc};
-use std::fmt::Write as _;
+use nsq_http::prometheus::{Family, Kind};
 
 /// The content type to serve [`render`]'s output with.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Gauge,
-    Counter,
-}
-
-struct Family {
-    name: &'static str,
-    help: &'static str,
-    kind: Kind,
-    samples: Vec<(String, String)>,
-}
-
-impl Family {
-    fn new(name: &'static str, kind: Kind, help: &'static str) -> Self {
-        Family {
-            name,
-            help,
-            kind,
-            samples: Vec::new(),
-        }
-    }
-
-    fn add(&mut self, labels: &[(&str, &str)], value: impl std::fmt::Display) {
-        self.samples.push((label_set(labels), value.to_string()));
-    }
-}
-
-/// Escapes a label value for the text format.
-fn escape_label(v: &str) -> String {
-    let mut out = String::with_capacity(v.len());
-    for c in v.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn label_set(labels: &[(&str, &str)]) -> String {
-    if labels.is_empty() {
-        return String::new();
-    }
-    let inner: Vec<String> = labels
-        .iter()
-        .map(|(k, v)| format!("{k}=\"{}\"", escape_label(v)))
-        .collect();
-    format!("{{{}}}", inner.join(","))
-}
+pub use nsq_http::prometheus::CONTENT_TYPE;
 
 fn bool_value(b: bool) -> u8 {
     u8::from(b)
@@ -338,19 +285,7 @@ pub fn render(doc: &StatsDoc) -> String {
         }
     }
 
-    let mut out = String::new();
-    for f in families.iter().filter(|f| !f.samples.is_empty()) {
-        let kind = match f.kind {
-            Gauge => "gauge",
-            Counter => "counter",
-        };
-        let _ = writeln!(out, "# HELP {} {}", f.name, f.help);
-        let _ = writeln!(out, "# TYPE {} {kind}", f.name);
-        for (labels, value) in &f.samples {
-            let _ = writeln!(out, "{}{labels} {value}", f.name);
-        }
-    }
-    out
+    nsq_http::prometheus::render(&families)
 }
 
 #[cfg(test)]
@@ -538,6 +473,7 @@ mod tests {
                                 9,
                                 &[(0.99, 2_636_789_146), (1.0, 3_000_000_000)],
                             ),
+                            backend_bad_files: 0,
                         },
                         ChannelStats {
                             channel_name: nasty,
@@ -552,6 +488,7 @@ mod tests {
                             clients: None,
                             paused: false,
                             e2e_processing_latency: no_latency(),
+                            backend_bad_files: 0,
                         },
                     ],
                     depth: 20,
@@ -563,6 +500,7 @@ mod tests {
                         9,
                         &[(0.99, 2_636_789_146), (1.0, 3_000_000_000)],
                     ),
+                    backend_bad_files: 0,
                 },
                 TopicStats {
                     topic_name: "empty#ephemeral".into(),
@@ -573,6 +511,7 @@ mod tests {
                     message_bytes: 0,
                     paused: true,
                     e2e_processing_latency: no_latency(),
+                    backend_bad_files: 0,
                 },
             ]),
             memory: Some(MemoryStats {
@@ -707,11 +646,5 @@ mod tests {
         assert_eq!(s.len(), 3, "{text}");
         assert!(!text.contains("nsq_topic"));
         assert!(!text.contains("nsq_memory"));
-    }
-
-    #[test]
-    fn escaping() {
-        assert_eq!(escape_label(r#"a"b\c"#), r#"a\"b\\c"#);
-        assert_eq!(escape_label("x\ny"), "x\\ny");
     }
 }

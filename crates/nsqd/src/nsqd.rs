@@ -3,6 +3,7 @@
 
 use crate::channel::Channel;
 use crate::client_stats::{ClientId, ClientStats};
+use crate::listener::ListenAddr;
 use crate::lookup::{LookupEvent, LookupPeers};
 use crate::metadata::{self, ChannelMetadata, Metadata, TopicMetadata};
 use crate::options::Options;
@@ -11,7 +12,6 @@ use crate::topic::Topic;
 use nsq_app::logging::LogLevel;
 use parking_lot::{Mutex, RwLock};
 use std::collections::{BTreeMap, HashMap};
-use crate::listener::ListenAddr;
 use std::net::SocketAddr;
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};

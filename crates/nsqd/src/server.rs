@@ -87,7 +87,11 @@ pub async fn run(
         http: listeners.http.as_ref().and_then(local),
         https: listeners.https.as_ref().and_then(local),
     };
-    for (kind, addr) in [("TCP", &addrs.tcp), ("HTTP", &addrs.http), ("HTTPS", &addrs.https)] {
+    for (kind, addr) in [
+        ("TCP", &addrs.tcp),
+        ("HTTP", &addrs.http),
+        ("HTTPS", &addrs.https),
+    ] {
         if let Some(a) = addr {
             tracing::info!("{kind}: listening on {a}");
         }
@@ -100,10 +104,17 @@ pub async fn run(
     let tasks = TaskTracker::new();
     tasks.spawn(nsqd.clone().run_deadline_scanner());
     if !nsqd.opts.statsd_address.is_empty() {
-        tasks.spawn(crate::statsd::run_statsd(nsqd.clone(), nsqd.shutdown.clone()));
+        tasks.spawn(crate::statsd::run_statsd(
+            nsqd.clone(),
+            nsqd.shutdown.clone(),
+        ));
     }
     tasks.spawn(reload_tls_on_sighup(nsqd.clone()));
-    tasks.spawn(crate::tcp::serve(nsqd.clone(), listeners.tcp, tasks.clone()));
+    tasks.spawn(crate::tcp::serve(
+        nsqd.clone(),
+        listeners.tcp,
+        tasks.clone(),
+    ));
     if let Some(http) = listeners.http {
         tasks.spawn(crate::http::serve(nsqd.clone(), http, false));
     }

@@ -375,6 +375,7 @@ mod tests {
                 count: 0,
                 percentiles: None,
             },
+            backend_bad_files: 0,
         }
     }
 
@@ -391,6 +392,7 @@ mod tests {
                 count: 0,
                 percentiles: None,
             },
+            backend_bad_files: 0,
         }
     }
 
@@ -588,7 +590,7 @@ mod tests {
             broadcast_http_port: 4151,
             ..crate::Options::default()
         };
-        let nsqd = Nsqd::new(opts, crate::nsqd::BoundAddrs::default());
+        let nsqd = Nsqd::new(opts, crate::nsqd::BoundAddrs::default(), None);
         let shutdown = CancellationToken::new();
         let task = tokio::spawn(run_statsd(nsqd, shutdown.clone()));
         let mut buf = [0u8; 2048];

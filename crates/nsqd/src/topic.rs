@@ -408,3 +408,40 @@ async fn run_pump(topic: Arc<Topic>) {
         topic.pump.notified().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::Options;
+
+    #[tokio::test]
+    async fn a_body_published_once_is_stored_once_for_every_channel() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options {
+            data_path: dir.path().to_path_buf(),
+            ..Options::default()
+        };
+        let cfg = TopicSettings::from_options(&opts);
+        let topic = Topic::new("fan", 1, &cfg);
+        let (a, _) = topic.get_or_create_channel("a").unwrap();
+        let (b, _) = topic.get_or_create_channel("b").unwrap();
+        let body = Bytes::from(vec![7u8; 4096]);
+        topic.publish(vec![body.clone()], Duration::ZERO).unwrap();
+        let stats = Arc::new(crate::client_stats::ClientStats::new(1, None, 0));
+        let handle = |s: &Arc<crate::client_stats::ClientStats>| crate::channel::ConsumerHandle {
+            wake: Arc::new(Notify::new()),
+            close: Arc::new(Notify::new()),
+            stats: s.clone(),
+        };
+        let mut got = Vec::new();
+        for ch in [&a, &b] {
+            ch.add_consumer(handle(&stats), 0).unwrap();
+            let mut out = Vec::new();
+            ch.take(1, 1, 0, Duration::from_secs(60), &mut out);
+            got.push(out.pop().unwrap().body);
+        }
+        // Same allocation: the body was never copied.
+        assert_eq!(got[0].as_ptr(), body.as_ptr());
+        assert_eq!(got[1].as_ptr(), body.as_ptr());
+    }
+}

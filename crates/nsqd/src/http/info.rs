@@ -74,7 +74,9 @@ pub async fn metrics(nsqd: Arc<Nsqd>, _req: RequestContext) -> Answer {
         include_mem: true,
         ..StatsFilter::default()
     };
-    Ok(Reply::text(crate::metrics::render(&stats::collect(&nsqd, &filter))))
+    Ok(Reply::text(crate::metrics::render(&stats::collect(
+        &nsqd, &filter,
+    ))))
 }
 
 /// The Go profiler routes: kept so tools probing them get an answer.

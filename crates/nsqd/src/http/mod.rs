@@ -94,7 +94,9 @@ pub async fn serve(nsqd: Arc<Nsqd>, listener: StreamListener, tls: bool) {
         connections.spawn(async move {
             match acceptor {
                 None => nsq_http::serve_io(io, remote, app).await,
-                Some(acceptor) => match nsq_transport::stream::upgrade_server_tls(io, &acceptor).await {
+                Some(acceptor) => match nsq_transport::stream::upgrade_server_tls(io, &acceptor)
+                    .await
+                {
                     Ok((tls_io, _)) => nsq_http::serve_io(tls_io, remote, app).await,
                     Err(e) => tracing::debug!("https: TLS handshake with {remote} failed - {e}"),
                 },

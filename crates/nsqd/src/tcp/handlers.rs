@@ -136,7 +136,9 @@ impl Connection {
         let reply = state.response_json();
         self.auth = Some(state);
         self.auth_secret = secret;
-        self.send_response(reply.as_bytes()).await.map_err(|_| closed())
+        self.send_response(reply.as_bytes())
+            .await
+            .map_err(|_| closed())
     }
 
     async fn query_auth(&mut self, secret: &str) -> Result<crate::auth::AuthState, ProtocolError> {

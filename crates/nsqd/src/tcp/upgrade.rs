@@ -27,7 +27,10 @@ fn placeholder() -> (Reader, Writer) {
 }
 
 fn identify_failed(reason: impl std::fmt::Display) -> ProtocolError {
-    ProtocolError::new(ErrorCode::IdentifyFailed, format!("IDENTIFY failed {reason}"))
+    ProtocolError::new(
+        ErrorCode::IdentifyFailed,
+        format!("IDENTIFY failed {reason}"),
+    )
 }
 
 async fn send_ok(io: &mut BoxedIo) -> Result<(), ProtocolError> {
@@ -52,7 +55,10 @@ impl Connection {
             return Ok(());
         }
         let (ph_r, ph_w) = placeholder();
-        let reader = std::mem::replace(&mut self.reader, FramedRead::new(ph_r, ServerCodec::default()));
+        let reader = std::mem::replace(
+            &mut self.reader,
+            FramedRead::new(ph_r, ServerCodec::default()),
+        );
         let writer = std::mem::replace(&mut self.writer, ph_w);
         let parts = reader.into_parts();
         let mut codec = parts.codec;
