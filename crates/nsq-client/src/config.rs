@@ -15,8 +15,10 @@ pub enum BackoffStrategy {
     FullJitter,
 }
 
-/// TLS settings. Accepted so command lines keep parsing; connecting with
-/// `tls_v1` fails until the TLS transport is available.
+/// TLS settings (the go-nsq `tls_*` options). With `tls_v1` the client asks
+/// nsqd for a TLS upgrade; the other fields shape the client side of it.
+/// Files are read when an option is set through [`Config::set`] (as go-nsq
+/// does) and again for every connection.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TlsOptions {
     /// `tls_v1`: ask nsqd for a TLS upgrade.
@@ -29,7 +31,8 @@ pub struct TlsOptions {
     pub cert: String,
     /// `tls_key`.
     pub key: String,
-    /// `tls_min_version` as written (`tls1.0` .. `tls1.3`).
+    /// `tls_min_version` as written (`ssl3.0`, `tls1.0` .. `tls1.3`; empty
+    /// means TLS 1.0). TLS 1.2 is the lowest version actually spoken.
     pub min_version: String,
 }
 
@@ -116,6 +119,17 @@ pub enum ConfigError {
         value: String,
         /// What was expected (`a duration like 5s`, `an integer`, ...).
         expected: &'static str,
+    },
+    /// A TLS file option names a file that does not load, or a
+    /// certificate and key that do not match.
+    #[error("invalid value {value:?} for option {name}: {detail}")]
+    Tls {
+        /// Option name.
+        name: String,
+        /// The text given.
+        value: String,
+        /// What is wrong and how to fix it.
+        detail: String,
     },
     /// The value is outside the option's bounds.
     #[error("invalid {name} ! {value} is outside {min} .. {max}")]
@@ -239,11 +253,28 @@ impl Config {
             "heartbeat_interval" => self.heartbeat_interval_ms = v.millis(-1)?,
             "sample_rate" => self.sample_rate = v.int(0, 99)? as i32,
             "tls_v1" => self.tls.enabled = v.bool()?,
-            "tls_root_ca_file" => self.tls.root_ca_file = value.to_string(),
+            "tls_root_ca_file" => {
+                let mut tls = self.tls.clone();
+                tls.root_ca_file = value.to_string();
+                tls.check_root_ca().map_err(|e| v.tls(e))?;
+                self.tls = tls;
+            }
             "tls_insecure_skip_verify" => self.tls.insecure_skip_verify = v.bool()?,
-            "tls_cert" => self.tls.cert = value.to_string(),
-            "tls_key" => self.tls.key = value.to_string(),
-            "tls_min_version" => self.tls.min_version = value.to_string(),
+            "tls_cert" | "tls_key" => {
+                let mut tls = self.tls.clone();
+                if key == "tls_cert" {
+                    tls.cert = value.to_string();
+                } else {
+                    tls.key = value.to_string();
+                }
+                tls.check_key_pair().map_err(|e| v.tls(e))?;
+                self.tls = tls;
+            }
+            "tls_min_version" => {
+                crate::tls::min_version_code(value)
+                    .ok_or_else(|| v.bad("ssl3.0, tls1.0, tls1.1, tls1.2 or tls1.3"))?;
+                self.tls.min_version = value.to_string();
+            }
             "deflate" => self.deflate = v.bool()?,
             "deflate_level" => self.deflate_level = v.int(1, 9)? as i32,
             "snappy" => self.snappy = v.bool()?,
@@ -279,6 +310,14 @@ impl OptValue<'_> {
             name: self.name.to_string(),
             value: self.text.to_string(),
             expected,
+        }
+    }
+
+    fn tls(&self, error: crate::tls::TlsSetupError) -> ConfigError {
+        ConfigError::Tls {
+            name: self.name.to_string(),
+            value: self.text.to_string(),
+            detail: error.to_string(),
         }
     }
 
@@ -393,6 +432,29 @@ mod tests {
         assert!(c.set("sample_rate", "100").is_err());
         assert!(c.set("lookupd_poll_jitter", "1.5").is_err());
         assert!(c.set("max_attempts", "70000").is_err());
+    }
+
+    #[test]
+    fn tls_options_are_checked_when_set() {
+        let mut c = Config::default();
+        c.set_pair("tls_v1").unwrap();
+        assert!(c.tls.enabled);
+        c.set("tls_min_version", "tls1.2").unwrap();
+        assert_eq!(c.tls.min_version, "tls1.2");
+        assert!(matches!(
+            c.set("tls_min_version", "tls9"),
+            Err(ConfigError::BadValue { .. })
+        ));
+        let err = c
+            .set("tls_root_ca_file", "/nonexistent/ca.pem")
+            .unwrap_err();
+        assert!(matches!(err, ConfigError::Tls { .. }), "{err}");
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+        assert_eq!(c.tls.root_ca_file, "");
+        // One half of the pair alone is only checked once both are set.
+        c.set("tls_cert", "/nonexistent/cert.pem").unwrap();
+        assert!(c.set("tls_key", "/nonexistent/key.pem").is_err());
+        assert_eq!(c.tls.key, "");
     }
 
     #[test]

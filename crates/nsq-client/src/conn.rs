@@ -1,5 +1,6 @@
-//! Opening a V2 connection: dial, magic, IDENTIFY (with the upgrade seam),
-//! AUTH when nsqd asks for it, and reading one handshake answer.
+//! Opening a V2 connection: dial, magic, IDENTIFY (with the TLS / snappy /
+//! deflate upgrades nsqd grants), AUTH when nsqd asks for it, and reading
+//! one handshake answer.
 
 use std::time::Duration;
 
@@ -30,7 +31,11 @@ pub struct Handshaken {
 
 /// Dials `addr`, sends the magic, IDENTIFY and, if required, AUTH.
 pub async fn open(addr: &str, config: &Config) -> Result<Handshaken, ConnectError> {
-    transport::check_requested(config, addr)?;
+    let connector = if config.tls.enabled {
+        Some(transport::tls_connector(config, addr)?)
+    } else {
+        None
+    };
     let stream = dial(addr, config).await?;
     let mut conn = Framed::new(
         Transport::tcp(stream),
@@ -48,7 +53,7 @@ pub async fn open(addr: &str, config: &Config) -> Result<Handshaken, ConnectErro
         addr: addr.to_string(),
         detail,
     })?;
-    let mut conn = transport::upgrade(conn, &settings, addr)?;
+    let mut conn = transport::upgrade(conn, &settings, config, connector, addr).await?;
     if settings.auth_required {
         let Some(secret) = &config.auth_secret else {
             return Err(ConnectError::AuthRequired {

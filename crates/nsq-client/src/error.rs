@@ -4,6 +4,9 @@
 use std::time::Duration;
 
 use nsq_protocol::codec::FrameDecodeError;
+use nsq_transport::UpgradeError;
+
+use crate::tls::TlsSetupError;
 
 /// Why a connection to nsqd could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -76,14 +79,32 @@ pub enum ConnectError {
         /// What was wrong.
         detail: String,
     },
-    /// A transport feature (TLS, snappy, deflate) was requested or negotiated
-    /// that this client cannot speak yet.
-    #[error("{feature} is not supported by this client yet (nsqd at {addr}); remove the {feature} option")]
-    Unsupported {
+    /// The `tls_*` options do not make a usable TLS configuration.
+    #[error("cannot set up TLS for nsqd at {addr}: {source}")]
+    TlsSetup {
         /// Peer address.
         addr: String,
-        /// `tls_v1`, `snappy` or `deflate`.
-        feature: &'static str,
+        /// What is wrong with the options (boxed: it is large).
+        source: Box<TlsSetupError>,
+    },
+    /// The TLS handshake after IDENTIFY failed.
+    #[error("TLS handshake with nsqd at {addr} failed: {source} (check tls_root_ca_file, tls_insecure_skip_verify, tls_min_version, and that nsqd's certificate names the host dialled)")]
+    TlsHandshake {
+        /// Peer address.
+        addr: String,
+        /// The handshake error.
+        source: UpgradeError,
+    },
+    /// nsqd answered something other than `OK` right after a connection
+    /// upgrade (TLS, snappy or deflate).
+    #[error("nsqd at {addr} answered {reply:?} instead of OK after the {layer} upgrade")]
+    BadUpgradeReply {
+        /// Peer address.
+        addr: String,
+        /// `TLS`, `snappy` or `deflate`.
+        layer: &'static str,
+        /// The response text received.
+        reply: String,
     },
     /// nsqd requires AUTH and no `auth_secret` is configured.
     #[error("nsqd at {addr} requires authorization: set the auth_secret option")]

@@ -227,4 +227,34 @@ mod tests {
             .to_string();
         assert!(err.contains("bogus"), "{err}");
     }
+
+    #[test]
+    fn tls_producer_opts_reach_the_config() {
+        let p = parse(
+            nsq_flags::tables::to_nsq(),
+            &[
+                "--producer-opt=tls_v1",
+                "--producer-opt=tls_insecure_skip_verify,true",
+                "--producer-opt=tls_min_version,tls1.2",
+                "--producer-opt=deflate",
+                "--producer-opt=deflate_level,3",
+            ],
+        );
+        let c = client_config(&p, "to_nsq", "producer-opt", 1).unwrap();
+        assert!(c.tls.enabled && c.tls.insecure_skip_verify);
+        assert_eq!(c.tls.min_version, "tls1.2");
+        assert!(c.deflate);
+        assert_eq!(c.deflate_level, 3);
+        let p = parse(
+            nsq_flags::tables::to_nsq(),
+            &["--producer-opt=tls_root_ca_file,/nonexistent/ca.pem"],
+        );
+        let err = client_config(&p, "to_nsq", "producer-opt", 1)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("--producer-opt") && err.contains("/nonexistent/ca.pem"),
+            "{err}"
+        );
+    }
 }

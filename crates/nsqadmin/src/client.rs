@@ -6,7 +6,14 @@
 //! at most [`MAX_RESPONSE_BODY`] bytes. Anything but `200` is an error whose
 //! text is v1.3.0's `got response <status line> "<body, Go-quoted>"`, which
 //! the API passes on inside its `message` fields.
+//!
+//! `https://` URLs go through TLS configured from the
+//! `--http-client-tls-*` flags (see [`crate::connector`]). A `403
+//! TLS_REQUIRED` answer to an `http://` URL of nsqd or nsqlookupd is retried
+//! once over HTTPS on the port the body names (see [`crate::tls_required`]).
 
+use crate::connector::{TlsHandshakeError, UpstreamConnector};
+use crate::tls_required::https_retry_url;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
@@ -14,7 +21,9 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use nsq_transport::rustls;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Largest upstream response body read (a cluster's full `/stats` with
@@ -72,6 +81,17 @@ pub enum UpstreamError {
         /// What happened.
         reason: String,
     },
+    /// The TLS handshake with an `https://` upstream failed (untrusted or
+    /// mismatching certificate, client certificate refused, not TLS, ...).
+    #[error("{method} {url:?}: {reason}")]
+    Tls {
+        /// `Get` or `Post`.
+        method: &'static str,
+        /// The URL.
+        url: String,
+        /// The handshake error in Go's `crypto/tls` words.
+        reason: String,
+    },
     /// The peer answered with a status other than 200.
     #[error("got response {status_line} {}", nsq_flags::go_parse::quote(body))]
     Status {
@@ -106,7 +126,7 @@ pub struct RawResponse {
 /// The HTTP client shared by every handler (connections are pooled).
 #[derive(Clone)]
 pub struct UpstreamClient {
-    inner: Client<HttpConnector, Full<Bytes>>,
+    inner: Client<UpstreamConnector, Full<Bytes>>,
     request_timeout: Duration,
 }
 
@@ -119,34 +139,57 @@ impl std::fmt::Debug for UpstreamClient {
 }
 
 impl UpstreamClient {
-    /// A client with the given connect and overall request timeouts.
+    /// A plain-HTTP client with the given connect and overall request
+    /// timeouts (`https://` URLs fail; see [`UpstreamClient::with_tls`]).
     pub fn new(connect_timeout: Duration, request_timeout: Duration) -> UpstreamClient {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(connect_timeout));
-        connector.set_nodelay(true);
+        UpstreamClient::with_tls(connect_timeout, request_timeout, None)
+    }
+
+    /// A client that also reaches `https://` URLs with the TLS settings
+    /// `tls` (from [`crate::Options::tls_client_config`]).
+    pub fn with_tls(
+        connect_timeout: Duration,
+        request_timeout: Duration,
+        tls: Option<Arc<rustls::ClientConfig>>,
+    ) -> UpstreamClient {
+        let mut tcp = HttpConnector::new();
+        tcp.set_connect_timeout(Some(connect_timeout));
+        tcp.set_nodelay(true);
         let inner = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
-            .build(connector);
+            .build(UpstreamConnector::new(tcp, tls));
         UpstreamClient {
             inner,
             request_timeout,
         }
     }
 
-    /// `GET url` and decode the JSON body.
+    /// `GET url` and decode the JSON body (following a `TLS_REQUIRED`
+    /// redirect).
     pub async fn get_json<T: DeserializeOwned>(&self, url: &str) -> Result<T, UpstreamError> {
-        let body = self.expect_ok(Method::GET, url, Bytes::new(), None).await?;
+        let (body, final_url) = self.nsq_api(Method::GET, url).await?;
         serde_json::from_slice(&body).map_err(|e| UpstreamError::Decode {
-            url: url.to_string(),
+            url: final_url,
             reason: e.to_string(),
         })
     }
 
-    /// `POST url` with an empty body; any `200` is success.
+    /// `POST url` with an empty body; any `200` is success (following a
+    /// `TLS_REQUIRED` redirect).
     pub async fn post(&self, url: &str) -> Result<(), UpstreamError> {
-        self.expect_ok(Method::POST, url, Bytes::new(), None)
-            .await
-            .map(|_| ())
+        self.nsq_api(Method::POST, url).await.map(|_| ())
+    }
+
+    /// A body-less request to an NSQ daemon's API: `200` → the body and the
+    /// URL it came from; a `TLS_REQUIRED` 403 to an `http://` URL is
+    /// retried once at the `https://` URL it names.
+    async fn nsq_api(&self, method: Method, url: &str) -> Result<(Bytes, String), UpstreamError> {
+        let first = self.send(method.clone(), url, Bytes::new(), None).await?;
+        let Some(https) = https_retry_url(url, first.status, &first.body) else {
+            return ok_body(first).map(|body| (body, url.to_string()));
+        };
+        let retried = self.send(method, &https, Bytes::new(), None).await?;
+        ok_body(retried).map(|body| (body, https))
     }
 
     /// `POST url` with a JSON body (`Content-Type: application/json`).
@@ -174,21 +217,7 @@ impl UpstreamClient {
         body: Bytes,
         content_type: Option<&'static str>,
     ) -> Result<Bytes, UpstreamError> {
-        let resp = self.send(method, url, body, content_type).await?;
-        if resp.status == StatusCode::OK {
-            return Ok(resp.body);
-        }
-        Err(UpstreamError::Status {
-            status: resp.status.as_u16(),
-            status_line: format!(
-                "{} {}",
-                resp.status.as_str(),
-                resp.status.canonical_reason().unwrap_or("")
-            )
-            .trim_end()
-            .to_string(),
-            body: String::from_utf8_lossy(&resp.body).into_owned(),
-        })
+        ok_body(self.send(method, url, body, content_type).await?)
     }
 
     async fn send(
@@ -205,9 +234,9 @@ impl UpstreamClient {
             reason,
         };
         let parsed = url::Url::parse(url).map_err(|e| invalid(e.to_string()))?;
-        if parsed.scheme() != "http" {
+        if parsed.scheme() != "http" && parsed.scheme() != "https" {
             return Err(invalid(format!(
-                "unsupported protocol scheme {:?} (only http is supported)",
+                "unsupported protocol scheme {:?} (only http and https are supported)",
                 parsed.scheme()
             )));
         }
@@ -273,6 +302,24 @@ impl UpstreamClient {
     }
 }
 
+/// The body of a `200`, else the [`UpstreamError::Status`] error.
+fn ok_body(resp: RawResponse) -> Result<Bytes, UpstreamError> {
+    if resp.status == StatusCode::OK {
+        return Ok(resp.body);
+    }
+    Err(UpstreamError::Status {
+        status: resp.status.as_u16(),
+        status_line: format!(
+            "{} {}",
+            resp.status.as_str(),
+            resp.status.canonical_reason().unwrap_or("")
+        )
+        .trim_end()
+        .to_string(),
+        body: String::from_utf8_lossy(&resp.body).into_owned(),
+    })
+}
+
 fn go_method(method: &Method) -> &'static str {
     match *method {
         Method::POST => "Post",
@@ -288,6 +335,13 @@ fn classify_send_error(
     url: &str,
     address: &str,
 ) -> UpstreamError {
+    if let Some(tls) = find_source::<TlsHandshakeError>(e) {
+        return UpstreamError::Tls {
+            method,
+            url: url.to_string(),
+            reason: tls.to_string(),
+        };
+    }
     let io = io_source(e);
     if e.is_connect() {
         let reason = match io {
@@ -309,10 +363,17 @@ fn classify_send_error(
 }
 
 fn io_source<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    find_source::<std::io::Error>(e)
+}
+
+/// The first error of type `T` in `e`'s source chain (`e` included).
+fn find_source<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
     let mut current: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = current {
-        if let Some(io) = err.downcast_ref::<std::io::Error>() {
-            return Some(io);
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
         }
         current = err.source();
     }
@@ -462,6 +523,42 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, UpstreamError::Timeout { .. }), "{err}");
         hold.abort();
+    }
+
+    #[tokio::test]
+    async fn tls_required_is_retried_at_the_https_port() {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let https_port = closed.local_addr().unwrap().port();
+        drop(closed);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut conn, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf).await;
+            let body = format!(r#"{{"message": "TLS_REQUIRED", "https_port": {https_port}}}"#);
+            let head = format!(
+                "HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\n\r\n",
+                body.len()
+            );
+            conn.write_all(format!("{head}{body}").as_bytes())
+                .await
+                .unwrap();
+        });
+        let client = UpstreamClient::new(Duration::from_secs(2), Duration::from_secs(5));
+        let err = client
+            .get_json::<serde_json::Value>(&format!("http://{addr}/info"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "Get \"https://127.0.0.1:{https_port}/info\": dial tcp 127.0.0.1:{https_port}: \
+                 connect: connection refused"
+            )
+        );
+        server.await.unwrap();
     }
 
     #[tokio::test]

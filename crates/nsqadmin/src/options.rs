@@ -6,6 +6,8 @@ use nsq_flags::{FlagKind, FlagSet, Parsed, Value};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::net::ToSocketAddrs;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why the options cannot be used; the text follows
@@ -50,6 +52,10 @@ pub enum OptionsError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A `--http-client-tls-*` file cannot be loaded (unreadable, not PEM,
+    /// certificate and key not a pair).
+    #[error("failed to load the --http-client-tls-* settings - {0}")]
+    Tls(String),
     /// `--log-level` is not one of the five words.
     #[error("{0}")]
     BadLogLevel(String),
@@ -160,6 +166,8 @@ impl Options {
         if self.tls_cert.is_empty() && !self.tls_key.is_empty() {
             return Err(OptionsError::KeyWithoutCert);
         }
+        self.tls_client_config()
+            .map_err(|e| OptionsError::Tls(e.to_string()))?;
         for address in &self.lookupd_http_addresses {
             check_resolves("--lookupd-http-address", address)?;
         }
@@ -175,6 +183,19 @@ impl Options {
             }
         }
         Ok(())
+    }
+
+    /// The TLS settings of the upstream client: `--http-client-tls-root-ca-file`
+    /// (else the system trust store), `--http-client-tls-insecure-skip-verify`
+    /// and the client certificate `--http-client-tls-cert`/`-key`.
+    pub fn tls_client_config(
+        &self,
+    ) -> Result<Arc<nsq_transport::rustls::ClientConfig>, nsq_transport::TlsError> {
+        let root_ca =
+            (!self.tls_root_ca_file.is_empty()).then(|| Path::new(&self.tls_root_ca_file));
+        let client_cert = (!self.tls_cert.is_empty() && !self.tls_key.is_empty())
+            .then(|| (Path::new(&self.tls_cert), Path::new(&self.tls_key)));
+        nsq_transport::tls::client_config(root_ca, self.tls_insecure_skip_verify, client_cert)
     }
 
     /// The path prefix of every route: `""` for the base path `/`, else the

@@ -79,6 +79,7 @@ pub fn routes(state: State) -> Router<State> {
         .get(&p("/api/counter"), api::read::counter)
         .get(&p("/api/graphite"), api::graphite::rate)
         .get(&p("/api/history"), api::history::history)
+        .get(&p("/metrics"), crate::metrics::metrics)
         .get(&p("/config/:opt"), api::config::get)
         .route_with(
             Method::PUT,
@@ -224,13 +225,6 @@ pub async fn run<F>(state: Arc<AppState>, listener: TcpListener, shutdown: F)
 where
     F: Future<Output = ()> + Send,
 {
-    let o = &state.opts;
-    if o.tls_insecure_skip_verify || !o.tls_root_ca_file.is_empty() || !o.tls_cert.is_empty() {
-        tracing::warn!(
-            "--http-client-tls-* options are accepted but have no effect: this nsqadmin \
-             reaches nsqd and nsqlookupd over plain HTTP only"
-        );
-    }
     let sampler = {
         let st = state.clone();
         tokio::spawn(history::sample_forever(

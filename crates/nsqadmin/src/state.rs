@@ -32,7 +32,18 @@ pub struct AppState {
 impl AppState {
     /// State for `opts`.
     pub fn new(opts: Options) -> AppState {
-        let client = UpstreamClient::new(opts.connect_timeout, opts.request_timeout);
+        // The TLS files were checked by `Options::validate`; should they have
+        // gone since, https upstreams fail with a TLS error instead.
+        let tls = match opts.tls_client_config() {
+            Ok(config) => Some(config),
+            Err(e) => {
+                tracing::error!(
+                    "--http-client-tls-* settings unusable, https upstreams will fail - {e}"
+                );
+                None
+            }
+        };
+        let client = UpstreamClient::with_tls(opts.connect_timeout, opts.request_timeout, tls);
         AppState {
             lookupds: RwLock::new(opts.lookupd_http_addresses.clone()),
             log_level: AtomicI64::new(opts.log_level),
