@@ -102,6 +102,7 @@ pub mod error;
 pub mod json;
 mod log;
 mod path;
+pub mod prometheus;
 pub mod query;
 pub mod reply;
 pub mod router;

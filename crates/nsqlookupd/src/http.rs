@@ -26,6 +26,7 @@ pub(crate) fn router(ctx: State) -> Router<State> {
         .post("/channel/create", channel_create)
         .post("/channel/delete", channel_delete)
         .post("/topic/tombstone", topic_tombstone)
+        .get("/metrics", crate::metrics::handler())
 }
 
 async fn ping(_: State, _: RequestContext) -> HttpResult {

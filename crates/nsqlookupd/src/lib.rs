@@ -18,6 +18,7 @@
 //! ```
 
 mod http;
+mod metrics;
 pub mod options;
 pub mod registration_db;
 mod tcp;
