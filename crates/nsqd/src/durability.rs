@@ -90,7 +90,7 @@ mod tests {
         }
         let rounds = syncs.load(Ordering::SeqCst);
         assert!(
-            rounds >= 1 && rounds <= 8,
+            (1..=8).contains(&rounds),
             "64 waiters took {rounds} rounds"
         );
         stop.cancel();
