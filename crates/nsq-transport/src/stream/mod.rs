@@ -8,6 +8,7 @@
 //! If a buffered reader already holds bytes that belong to the next layer,
 //! hand them over with [`prepend`] before wrapping.
 
+mod deadline;
 mod prefixed;
 #[cfg(test)]
 mod tests;
@@ -23,6 +24,7 @@ use tokio_rustls::{TlsAcceptor, TlsConnector};
 use crate::deflate::DeflateStream;
 use crate::snappy::SnappyStream;
 use crate::tls::{cipher_suite_name, subject_common_name, version_name};
+pub use deadline::Deadline;
 pub use prefixed::Prefixed;
 
 /// Anything that is both [`AsyncRead`] and [`AsyncWrite`] (a trait alias).
@@ -118,17 +120,42 @@ pub async fn upgrade_server_tls<S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
-    let tls = tokio::time::timeout(TLS_HANDSHAKE_TIMEOUT, acceptor.accept(io))
+    upgrade_server_tls_keep(io, acceptor)
         .await
-        .map_err(|_| UpgradeError::Timeout(TLS_HANDSHAKE_TIMEOUT))?
-        .map_err(UpgradeError::Handshake)?;
-    let (_, conn) = tls.get_ref();
-    let info = info_from(
-        conn.protocol_version(),
-        conn.negotiated_cipher_suite(),
-        conn.peer_certificates(),
-    );
-    Ok((Box::pin(tls), info))
+        .map_err(|(e, _)| e)
+}
+
+/// Like [`upgrade_server_tls`], but a failed handshake (or the deadline)
+/// hands the plain stream back, so the caller can still write an error on it
+/// as nsqd does (`E_IDENTIFY_FAILED` in plaintext).
+pub async fn upgrade_server_tls_keep<S>(
+    io: S,
+    acceptor: &TlsAcceptor,
+) -> Result<(BoxedIo, TlsInfo), (UpgradeError, S)>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let guarded = Deadline::new(io, TLS_HANDSHAKE_TIMEOUT);
+    match acceptor.accept(guarded).into_fallible().await {
+        Ok(mut tls) => {
+            tls.get_mut().0.disarm();
+            let (_, conn) = tls.get_ref();
+            let info = info_from(
+                conn.protocol_version(),
+                conn.negotiated_cipher_suite(),
+                conn.peer_certificates(),
+            );
+            Ok((Box::pin(tls), info))
+        }
+        Err((e, guarded)) => {
+            let err = if guarded.expired() {
+                UpgradeError::Timeout(TLS_HANDSHAKE_TIMEOUT)
+            } else {
+                UpgradeError::Handshake(e)
+            };
+            Err((err, guarded.into_inner()))
+        }
+    }
 }
 
 /// Runs the client side of the TLS handshake on `io` right after reading

@@ -72,9 +72,16 @@ impl Connection {
                 .tls
                 .acceptor()
                 .ok_or_else(|| identify_failed("TLS is not configured"))?;
-            let (tls_io, info) = stream::upgrade_server_tls(io, &acceptor)
-                .await
-                .map_err(identify_failed)?;
+            let (tls_io, info) = match stream::upgrade_server_tls_keep(io, &acceptor).await {
+                Ok(done) => done,
+                Err((e, plain)) => {
+                    // The error goes out in plaintext on the original socket, as in nsqd.
+                    let (r, w) = tokio::io::split(plain);
+                    self.reader = FramedRead::with_capacity(r, codec, 16 * 1024);
+                    self.writer = w;
+                    return Err(identify_failed(e));
+                }
+            };
             io = tls_io;
             self.tls_active = true;
             self.tls_common_name = info.peer_common_name.clone().unwrap_or_default();
