@@ -64,14 +64,19 @@ pub async fn http_request_with_headers(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).await.expect("write request");
+    stream
+        .write_all(req.as_bytes())
+        .await
+        .expect("write request");
     stream.write_all(body).await.expect("write body");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await.expect("read response");
     parse_response(&raw)
 }
 
-fn parse_response(raw: &[u8]) -> HttpResponse {
+/// Parses a raw HTTP/1.1 response as read up to the end of the stream
+/// (Content-Length or chunked body); panics on an incomplete head.
+pub fn parse_response(raw: &[u8]) -> HttpResponse {
     let head_end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -92,7 +97,11 @@ fn parse_response(raw: &[u8]) -> HttpResponse {
     let chunked = headers
         .iter()
         .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked { dechunk(rest) } else { rest.to_vec() };
+    let body = if chunked {
+        dechunk(rest)
+    } else {
+        rest.to_vec()
+    };
     HttpResponse {
         status,
         headers,

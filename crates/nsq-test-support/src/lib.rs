@@ -14,5 +14,5 @@ pub mod utility;
 pub mod v2;
 
 pub use daemon::Daemon;
-pub use http::{http_request, HttpResponse};
+pub use http::{http_request, parse_response, HttpResponse};
 pub use v2::V2Client;

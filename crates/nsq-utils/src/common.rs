@@ -4,9 +4,11 @@
 //! consumer to `--nsqd-tcp-address` or `--lookupd-http-address`.
 
 use std::future::Future;
+use std::sync::Arc;
 
-use nsq_client::{Config, Consumer};
+use nsq_client::{Config, Consumer, Delivery};
 use nsq_flags::{FlagSet, Parsed};
+use tokio::sync::mpsc;
 
 /// The NSQ release these utilities reproduce.
 pub const VERSION: &str = "1.3.0";
@@ -148,6 +150,59 @@ pub async fn connect(consumer: &Consumer, sources: &Sources) -> Outcome {
     result.map_err(|e| {
         UtilError::Unreachable(format!("[{}/{}] {e}", consumer.topic(), consumer.channel()))
     })
+}
+
+/// A consumer of `topic` on `channel`; a name `Consumer::new` rejects is a
+/// usage error.
+pub fn new_consumer(topic: &str, channel: &str, config: Config) -> Result<Consumer, UtilError> {
+    Consumer::new(topic, channel, config).map_err(|e| UtilError::usage(e.to_string()))
+}
+
+/// The `--topic` values (a list flag): at least one, each a valid name.
+pub fn required_topics(p: &Parsed) -> Result<Vec<String>, UtilError> {
+    let topics = p.string_list("topic").to_vec();
+    if topics.is_empty() {
+        return Err(UtilError::usage("--topic is required"));
+    }
+    for t in &topics {
+        check_topic(t)?;
+    }
+    Ok(topics)
+}
+
+/// One consumer per topic, all on `channel` with `config`, each connected
+/// to `sources` (the first unreachable daemon is the error).
+pub async fn start_consumers(
+    topics: &[String],
+    channel: &str,
+    config: &Config,
+    sources: &Sources,
+) -> Result<Vec<Arc<Consumer>>, UtilError> {
+    let mut consumers = Vec::new();
+    for topic in topics {
+        consumers.push(Arc::new(new_consumer(topic, channel, config.clone())?));
+    }
+    for c in &consumers {
+        connect(c, sources).await?;
+    }
+    Ok(consumers)
+}
+
+/// Merges the deliveries of every consumer into one stream; it ends when
+/// all consumers have stopped and drained.
+pub fn merge_deliveries(consumers: &[Arc<Consumer>]) -> mpsc::Receiver<Delivery> {
+    let (tx, rx) = mpsc::channel::<Delivery>(1024);
+    for c in consumers {
+        let (c, tx) = (c.clone(), tx.clone());
+        tokio::spawn(async move {
+            while let Some(d) = c.recv().await {
+                if tx.send(d).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    rx
 }
 
 /// Prints `<name> v1.3.0` when `--version` was given; true if printed.

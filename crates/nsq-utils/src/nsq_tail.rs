@@ -11,8 +11,7 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use nsq_client::{Consumer, Delivery};
-use tokio::sync::mpsc;
+use nsq_client::Consumer;
 
 use crate::common::{self, Outcome, UtilError};
 
@@ -53,13 +52,7 @@ pub fn format_line(topic: &str, body: &[u8], print_topic: bool) -> Vec<u8> {
 
 async fn run(p: nsq_flags::Parsed) -> Outcome {
     common::init_logging("[nsq_tail] ", "info")?;
-    let topics = p.string_list("topic").to_vec();
-    if topics.is_empty() {
-        return Err(UtilError::usage("--topic is required"));
-    }
-    for t in &topics {
-        common::check_topic(t)?;
-    }
+    let topics = common::required_topics(&p)?;
     let channel = channel_name(p.string("channel"));
     common::check_channel(&channel)?;
     let sources = common::sources(&p, "nsqd-tcp-address")?;
@@ -74,29 +67,9 @@ async fn run(p: nsq_flags::Parsed) -> Outcome {
     let config = common::client_config(&p, NAME, "consumer-opt", max_in_flight)?;
     let print_topic = p.bool("print-topic");
 
-    let mut consumers = Vec::new();
-    for topic in &topics {
-        let c = Consumer::new(topic, &channel, config.clone())
-            .map_err(|e| UtilError::usage(e.to_string()))?;
-        consumers.push(Arc::new(c));
-    }
-    for c in &consumers {
-        common::connect(c, &sources).await?;
-    }
-
+    let consumers = common::start_consumers(&topics, &channel, &config, &sources).await?;
     // All consumers feed one stream of (topic, delivery).
-    let (tx, mut rx) = mpsc::channel::<Delivery>(1024);
-    for c in &consumers {
-        let (c, tx) = (c.clone(), tx.clone());
-        tokio::spawn(async move {
-            while let Some(d) = c.recv().await {
-                if tx.send(d).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(tx);
+    let mut rx = common::merge_deliveries(&consumers);
 
     let stop_all = |consumers: &[Arc<Consumer>]| consumers.iter().for_each(|c| c.stop());
     let mut shown: i64 = 0;

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use nsq_client::lookup::query_escape;
-use nsq_client::{Consumer, Delivery, HttpClient};
+use nsq_client::{Delivery, HttpClient};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
@@ -212,8 +212,7 @@ async fn run(p: nsq_flags::Parsed) -> Outcome {
         total_ms: AtomicU64::new(0),
     });
 
-    let consumer =
-        Consumer::new(&topic, &channel, config).map_err(|e| UtilError::usage(e.to_string()))?;
+    let consumer = common::new_consumer(&topic, &channel, config)?;
     common::connect(&consumer, &sources).await?;
     let permits = Arc::new(Semaphore::new(
         usize::try_from(concurrency).unwrap_or(usize::MAX),

@@ -14,9 +14,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use nsq_client::{Consumer, Delivery, Producer};
+use nsq_client::{Delivery, Producer};
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
 use crate::common::{self, Outcome, UtilError};
@@ -139,13 +138,7 @@ async fn forward(shared: Arc<Shared>, d: Delivery) {
 
 async fn run(p: nsq_flags::Parsed) -> Outcome {
     common::init_logging("[nsq_to_nsq] ", "info")?;
-    let topics = p.string_list("topic").to_vec();
-    if topics.is_empty() {
-        return Err(UtilError::usage("--topic is required"));
-    }
-    for t in &topics {
-        common::check_topic(t)?;
-    }
+    let topics = common::required_topics(&p)?;
     let channel = p.string("channel").to_string();
     if channel.is_empty() {
         return Err(UtilError::usage("--channel is required"));
@@ -200,27 +193,8 @@ async fn run(p: nsq_flags::Parsed) -> Outcome {
         started: Instant::now(),
     });
 
-    let mut consumers = Vec::new();
-    for topic in &topics {
-        let c = Arc::new(
-            Consumer::new(topic, &channel, consumer_config.clone())
-                .map_err(|e| UtilError::usage(e.to_string()))?,
-        );
-        common::connect(&c, &sources).await?;
-        consumers.push(c);
-    }
-    let (tx, mut rx) = mpsc::channel::<Delivery>(1024);
-    for c in &consumers {
-        let (c, tx) = (c.clone(), tx.clone());
-        tokio::spawn(async move {
-            while let Some(d) = c.recv().await {
-                if tx.send(d).await.is_err() {
-                    break;
-                }
-            }
-        });
-    }
-    drop(tx);
+    let consumers = common::start_consumers(&topics, &channel, &consumer_config, &sources).await?;
+    let mut rx = common::merge_deliveries(&consumers);
 
     let mut tasks = JoinSet::new();
     let mut signal = std::pin::pin!(nsq_app::shutdown_signal());

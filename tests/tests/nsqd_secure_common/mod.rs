@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use nsq_protocol::codec::ClientCodec;
 use nsq_protocol::{Command, Frame, Message};
-use nsq_test_support::{Daemon, HttpResponse};
+use nsq_test_support::{parse_response, Daemon, HttpResponse};
 use nsq_transport::rustls;
 use nsq_transport::stream::{self, BoxedIo, TlsInfo};
 use serde_json::Value;
@@ -696,57 +696,6 @@ pub async fn unix_http_request(
         .await
         .unwrap_or_else(|e| panic!("connect {}: {e}", path.display()));
     http_on(s, "localhost", method, target, body).await
-}
-
-/// Parses a raw HTTP/1.1 response (Content-Length or chunked body).
-pub fn parse_response(raw: &[u8]) -> HttpResponse {
-    let head_end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("incomplete response: {:?}", String::from_utf8_lossy(raw)));
-    let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let status = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-        .collect();
-    let rest = &raw[head_end + 4..];
-    let chunked = headers
-        .iter()
-        .any(|(k, v)| k.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    let body = if chunked {
-        dechunk(rest)
-    } else {
-        rest.to_vec()
-    };
-    HttpResponse {
-        status,
-        headers,
-        body,
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let Some(line_end) = data.windows(2).position(|w| w == b"\r\n") else {
-            return out;
-        };
-        let size_text = String::from_utf8_lossy(&data[..line_end]);
-        let size = usize::from_str_radix(size_text.trim(), 16).unwrap_or(0);
-        data = &data[line_end + 2..];
-        if size == 0 || data.len() < size {
-            return out;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[(size + 2).min(data.len())..];
-    }
 }
 
 // ---------------------------------------------------------------------------

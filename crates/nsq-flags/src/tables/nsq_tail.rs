@@ -1,6 +1,9 @@
 //! nsq_tail's flags (flags.md §10.2).
 
-use super::flag;
+use super::{
+    channel, flag, lookupd_http_addresses, max_in_flight, nsqd_tcp_addresses, topics,
+    utility_consumer_opt, version,
+};
 use crate::spec::{FlagKind, FlagSet};
 
 /// Every nsq_tail v1.3.0 flag.
@@ -8,14 +11,9 @@ pub fn nsq_tail() -> FlagSet {
     FlagSet::new(
         "nsq_tail",
         vec![
-            flag("version", FlagKind::Bool, "false", "print version string"),
-            flag("channel", FlagKind::String, "", "NSQ channel"),
-            flag(
-                "max-in-flight",
-                FlagKind::Int,
-                "200",
-                "max number of messages to allow in flight",
-            ),
+            version(),
+            channel("", "NSQ channel"),
+            max_in_flight(),
             flag(
                 "n",
                 FlagKind::Int,
@@ -28,25 +26,10 @@ pub fn nsq_tail() -> FlagSet {
                 "false",
                 "print topic name where message was received",
             ),
-            flag(
-                "nsqd-tcp-address",
-                FlagKind::StringList,
-                "",
-                "nsqd TCP address (may be given multiple times)",
-            ),
-            flag(
-                "lookupd-http-address",
-                FlagKind::StringList,
-                "",
-                "lookupd HTTP address (may be given multiple times)",
-            ),
-            flag(
-                "topic",
-                FlagKind::StringList,
-                "",
-                "NSQ topic (may be given multiple times)",
-            ),
-            super::utility_consumer_opt(),
+            nsqd_tcp_addresses(),
+            lookupd_http_addresses(),
+            topics("NSQ topic (may be given multiple times)"),
+            utility_consumer_opt(),
         ],
     )
 }

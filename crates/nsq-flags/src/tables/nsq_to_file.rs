@@ -1,7 +1,11 @@
 //! nsq_to_file's flags (flags.md §10.4). Its flag set is named `nsqd` in
 //! v1.3.0, so `--help` prints `Usage of nsqd:`.
 
-use super::flag;
+use super::{
+    channel, flag, http_client_connect_timeout, http_client_request_timeout,
+    lookupd_http_addresses, max_in_flight, nsqd_tcp_addresses, topics, utility_consumer_opt,
+    version,
+};
 use crate::spec::{FlagKind, FlagSet};
 
 /// Every nsq_to_file v1.3.0 flag.
@@ -9,7 +13,7 @@ pub fn nsq_to_file() -> FlagSet {
     FlagSet::new(
         "nsqd",
         vec![
-            flag("version", FlagKind::Bool, "false", "print version string"),
+            version(),
             flag(
                 "log-level",
                 FlagKind::String,
@@ -22,13 +26,8 @@ pub fn nsq_to_file() -> FlagSet {
                 "[nsq_to_file] ",
                 "log message prefix",
             ),
-            flag("channel", FlagKind::String, "nsq_to_file", "nsq channel"),
-            flag(
-                "max-in-flight",
-                FlagKind::Int,
-                "200",
-                "max number of messages to allow in flight",
-            ),
+            channel("nsq_to_file", "nsq channel"),
+            max_in_flight(),
             flag(
                 "output-dir",
                 FlagKind::String,
@@ -102,37 +101,12 @@ pub fn nsq_to_file() -> FlagSet {
                 "30s",
                 "sync file to disk every duration",
             ),
-            flag(
-                "http-client-connect-timeout",
-                FlagKind::Duration,
-                "2s",
-                "timeout for HTTP connect",
-            ),
-            flag(
-                "http-client-request-timeout",
-                FlagKind::Duration,
-                "5s",
-                "timeout for HTTP request",
-            ),
-            flag(
-                "nsqd-tcp-address",
-                FlagKind::StringList,
-                "",
-                "nsqd TCP address (may be given multiple times)",
-            ),
-            flag(
-                "lookupd-http-address",
-                FlagKind::StringList,
-                "",
-                "lookupd HTTP address (may be given multiple times)",
-            ),
-            flag(
-                "topic",
-                FlagKind::StringList,
-                "",
-                "nsq topic (may be given multiple times)",
-            ),
-            super::utility_consumer_opt(),
+            http_client_connect_timeout(),
+            http_client_request_timeout("5s"),
+            nsqd_tcp_addresses(),
+            lookupd_http_addresses(),
+            topics("nsq topic (may be given multiple times)"),
+            utility_consumer_opt(),
         ],
     )
 }

@@ -1,6 +1,9 @@
 //! nsq_to_http's flags (flags.md §10.7).
 
-use super::flag;
+use super::{
+    channel, flag, http_client_connect_timeout, http_client_request_timeout,
+    lookupd_http_addresses, max_in_flight, nsqd_tcp_addresses, utility_consumer_opt, version,
+};
 use crate::spec::{FlagKind, FlagSet};
 
 /// Every nsq_to_http v1.3.0 flag.
@@ -8,15 +11,10 @@ pub fn nsq_to_http() -> FlagSet {
     FlagSet::new(
         "nsq_to_http",
         vec![
-            flag("version", FlagKind::Bool, "false", "print version string"),
+            version(),
             flag("topic", FlagKind::String, "", "nsq topic"),
-            flag("channel", FlagKind::String, "nsq_to_http", "nsq channel"),
-            flag(
-                "max-in-flight",
-                FlagKind::Int,
-                "200",
-                "max number of messages to allow in flight",
-            ),
+            channel("nsq_to_http", "nsq channel"),
+            max_in_flight(),
             flag(
                 "get",
                 FlagKind::StringList,
@@ -60,31 +58,11 @@ pub fn nsq_to_http() -> FlagSet {
                 "250",
                 "the # of requests between logging status (per handler), 0 disables",
             ),
-            flag(
-                "http-client-connect-timeout",
-                FlagKind::Duration,
-                "2s",
-                "timeout for HTTP connect",
-            ),
-            flag(
-                "http-client-request-timeout",
-                FlagKind::Duration,
-                "20s",
-                "timeout for HTTP request",
-            ),
-            flag(
-                "nsqd-tcp-address",
-                FlagKind::StringList,
-                "",
-                "nsqd TCP address (may be given multiple times)",
-            ),
-            flag(
-                "lookupd-http-address",
-                FlagKind::StringList,
-                "",
-                "lookupd HTTP address (may be given multiple times)",
-            ),
-            super::utility_consumer_opt(),
+            http_client_connect_timeout(),
+            http_client_request_timeout("20s"),
+            nsqd_tcp_addresses(),
+            lookupd_http_addresses(),
+            utility_consumer_opt(),
         ],
     )
 }

@@ -1,6 +1,9 @@
 //! nsq_to_nsq's flags (flags.md §10.6).
 
-use super::flag;
+use super::{
+    channel, flag, lookupd_http_addresses, max_in_flight, nsqd_tcp_addresses, topics,
+    utility_consumer_opt, utility_producer_opt, version,
+};
 use crate::spec::{FlagKind, FlagSet};
 
 /// Every nsq_to_nsq v1.3.0 flag.
@@ -8,20 +11,15 @@ pub fn nsq_to_nsq() -> FlagSet {
     FlagSet::new(
         "nsq_to_nsq",
         vec![
-            flag("version", FlagKind::Bool, "false", "print version string"),
-            flag("channel", FlagKind::String, "nsq_to_nsq", "nsq channel"),
+            version(),
+            channel("nsq_to_nsq", "nsq channel"),
             flag(
                 "destination-topic",
                 FlagKind::String,
                 "",
                 "use this destination topic for all consumed topics (default is consumed topic name)",
             ),
-            flag(
-                "max-in-flight",
-                FlagKind::Int,
-                "200",
-                "max number of messages to allow in flight",
-            ),
+            max_in_flight(),
             flag(
                 "status-every",
                 FlagKind::Int,
@@ -34,30 +32,15 @@ pub fn nsq_to_nsq() -> FlagSet {
                 "hostpool",
                 "the upstream request mode options: round-robin, hostpool (default), epsilon-greedy",
             ),
-            flag(
-                "nsqd-tcp-address",
-                FlagKind::StringList,
-                "",
-                "nsqd TCP address (may be given multiple times)",
-            ),
+            nsqd_tcp_addresses(),
             flag(
                 "destination-nsqd-tcp-address",
                 FlagKind::StringList,
                 "",
                 "destination nsqd TCP address (may be given multiple times)",
             ),
-            flag(
-                "lookupd-http-address",
-                FlagKind::StringList,
-                "",
-                "lookupd HTTP address (may be given multiple times)",
-            ),
-            flag(
-                "topic",
-                FlagKind::StringList,
-                "",
-                "nsq topic (may be given multiple times)",
-            ),
+            lookupd_http_addresses(),
+            topics("nsq topic (may be given multiple times)"),
             flag(
                 "whitelist-json-field",
                 FlagKind::StringList,
@@ -76,8 +59,8 @@ pub fn nsq_to_nsq() -> FlagSet {
                 "",
                 "for JSON messages: only pass messages in which the required field has this value",
             ),
-            super::utility_consumer_opt(),
-            super::utility_producer_opt(),
+            utility_consumer_opt(),
+            utility_producer_opt(),
         ],
     )
 }

@@ -1,7 +1,10 @@
 //! nsqadmin's flags (flags.md §9).
 
-use super::{common, flag, renamed};
-use crate::spec::{FlagKind, FlagSet};
+use super::{
+    common, flag, http_client_connect_timeout, http_client_request_timeout, lookupd_http_addresses,
+    nsqd_http_addresses, renamed,
+};
+use crate::spec::{ConfigKey, FlagKind, FlagSet};
 
 /// Every nsqadmin v1.3.0 flag.
 pub fn nsqadmin() -> FlagSet {
@@ -50,18 +53,8 @@ pub fn nsqadmin() -> FlagSet {
             "",
             "HTTP endpoint (fully qualified) to which POST notifications of admin actions will be sent",
         ),
-        flag(
-            "http-client-connect-timeout",
-            Duration,
-            "2s",
-            "timeout for HTTP connect",
-        ),
-        flag(
-            "http-client-request-timeout",
-            Duration,
-            "5s",
-            "timeout for HTTP request",
-        ),
+        http_client_connect_timeout(),
+        http_client_request_timeout("5s"),
         flag(
             "http-client-tls-insecure-skip-verify",
             Bool,
@@ -98,20 +91,8 @@ pub fn nsqadmin() -> FlagSet {
             "X-Forwarded-User",
             "HTTP header to check for authenticated admin users",
         ),
-        renamed(
-            "lookupd-http-address",
-            StringList,
-            "",
-            "lookupd HTTP address (may be given multiple times)",
-            "nsqlookupd_http_addresses",
-        ),
-        renamed(
-            "nsqd-http-address",
-            StringList,
-            "",
-            "nsqd HTTP address (may be given multiple times)",
-            "nsqd_http_addresses",
-        ),
+        lookupd_http_addresses().with_config_key(ConfigKey::Renamed("nsqlookupd_http_addresses")),
+        nsqd_http_addresses().with_config_key(ConfigKey::Renamed("nsqd_http_addresses")),
         renamed(
             "admin-user",
             StringList,

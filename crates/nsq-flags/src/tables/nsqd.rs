@@ -1,6 +1,8 @@
 //! nsqd's flags (flags.md §7).
 
-use super::{cli_only, common, flag, renamed};
+use super::{
+    cli_only, common, flag, http_client_connect_timeout, http_client_request_timeout, renamed,
+};
 use crate::spec::{FlagKind, FlagSet};
 
 /// Every nsqd v1.3.0 flag.
@@ -74,18 +76,8 @@ pub fn nsqd() -> FlagSet {
             "lookupd TCP address (may be given multiple times)",
             "nsqlookupd_tcp_addresses",
         ),
-        flag(
-            "http-client-connect-timeout",
-            Duration,
-            "2s",
-            "timeout for HTTP connect",
-        ),
-        flag(
-            "http-client-request-timeout",
-            Duration,
-            "5s",
-            "timeout for HTTP request",
-        ),
+        http_client_connect_timeout(),
+        http_client_request_timeout("5s"),
         // diskqueue
         flag("data-path", String, "", "path to store disk-backed messages"),
         flag(

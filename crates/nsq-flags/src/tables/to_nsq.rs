@@ -1,6 +1,6 @@
 //! to_nsq's flags (flags.md §10.3). to_nsq has no `--version`.
 
-use super::flag;
+use super::{flag, utility_producer_opt};
 use crate::spec::{FlagKind, FlagSet};
 
 /// Every to_nsq v1.3.0 flag.
@@ -21,7 +21,7 @@ pub fn to_nsq() -> FlagSet {
                 "",
                 "destination nsqd TCP address (may be given multiple times)",
             ),
-            super::utility_producer_opt(),
+            utility_producer_opt(),
             flag(
                 "rate",
                 FlagKind::Int,

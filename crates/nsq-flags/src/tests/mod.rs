@@ -3,5 +3,6 @@
 
 mod cli;
 mod config;
+mod snapshots;
 mod syntax;
 mod tables;

@@ -210,10 +210,8 @@ async fn run(o: Options) -> Outcome {
                     if running.contains_key(&topic) {
                         continue;
                     }
-                    let consumer = Arc::new(
-                        Consumer::new(&topic, &o.channel, o.consumer.clone())
-                            .map_err(|e| UtilError::usage(e.to_string()))?,
-                    );
+                    let consumer =
+                        Arc::new(common::new_consumer(&topic, &o.channel, o.consumer.clone())?);
                     if let Err(e) = common::connect(&consumer, &o.sources).await {
                         // At start-up an unreachable daemon is fatal; later
                         // discoveries are retried on the next refresh.
