@@ -124,7 +124,10 @@ fn missing_or_locked_data_path_is_fatal() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("possibly in use by another instance of nsqd"), "{err}");
+    assert!(
+        err.contains("possibly in use by another instance of nsqd"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -141,7 +144,11 @@ async fn config_file_keys_apply_and_flags_win() {
     let d = Daemon::nsqd(&[&cfg_flag, "--max-rdy-count=200"]);
     let get = |opt: &'static str| {
         let addr = d.http();
-        async move { http_request(addr, "GET", &format!("/config/{opt}"), b"").await.text() }
+        async move {
+            http_request(addr, "GET", &format!("/config/{opt}"), b"")
+                .await
+                .text()
+        }
     };
     assert_eq!(get("max_msg_size").await, "1024768");
     assert_eq!(get("msg_timeout").await, "45000000000");

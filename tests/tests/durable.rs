@@ -314,7 +314,10 @@ async fn deferred_message_keeps_its_remaining_delay_across_restart() {
     let m = c.expect_message().await;
     assert_eq!(&m.body[..], b"in three seconds");
     let waited = published.elapsed();
-    assert!(waited >= Duration::from_millis(2900), "delivered after {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(2900),
+        "delivered after {waited:?}"
+    );
 }
 
 #[tokio::test]

@@ -14,7 +14,13 @@ const ARGS: [&str; 2] = ["--sync-every=1", "--msg-timeout=60s"];
 async fn sigkill_loses_no_acknowledged_unfinished_message() {
     let mut d = Daemon::nsqd(&ARGS);
     http_request(d.http(), "POST", "/topic/create?topic=safe", b"").await;
-    http_request(d.http(), "POST", "/channel/create?topic=safe&channel=c", b"").await;
+    http_request(
+        d.http(),
+        "POST",
+        "/channel/create?topic=safe&channel=c",
+        b"",
+    )
+    .await;
 
     // Publishers on 8 connections record what was acknowledged.
     let acked = Arc::new(Mutex::new(HashSet::new()));
@@ -49,7 +55,10 @@ async fn sigkill_loses_no_acknowledged_unfinished_message() {
     })
     .await;
     dp.expect_response(b"OK").await;
-    acked.lock().unwrap().insert(Bytes::from_static(b"deferred"));
+    acked
+        .lock()
+        .unwrap()
+        .insert(Bytes::from_static(b"deferred"));
 
     // A consumer finishes some messages and holds others in flight.
     let mut c = V2Client::connect(d.tcp()).await;
@@ -70,7 +79,11 @@ async fn sigkill_loses_no_acknowledged_unfinished_message() {
         let _ = p.await;
     }
     let acked: HashSet<Bytes> = acked.lock().unwrap().clone();
-    assert!(acked.len() >= 100, "only {} publishes acknowledged", acked.len());
+    assert!(
+        acked.len() >= 100,
+        "only {} publishes acknowledged",
+        acked.len()
+    );
 
     let dir = d.take_data_dir().unwrap();
     let path = dir.path().to_path_buf();

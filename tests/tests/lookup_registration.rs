@@ -237,9 +237,24 @@ async fn new_topic_gets_the_channels_lookupd_knows() {
     let a = nsqd_for(&l, &[]);
     let b = nsqd_for(&l, &[]);
     http_request(a.http(), "POST", "/topic/create?topic=pre", b"").await;
-    http_request(a.http(), "POST", "/channel/create?topic=pre&channel=archive", b"").await;
-    http_request(a.http(), "POST", "/channel/create?topic=pre&channel=tmp%23ephemeral", b"").await;
-    eventually("channels registered", || async { channels(&l, "pre").await.len() == 2 }).await;
+    http_request(
+        a.http(),
+        "POST",
+        "/channel/create?topic=pre&channel=archive",
+        b"",
+    )
+    .await;
+    http_request(
+        a.http(),
+        "POST",
+        "/channel/create?topic=pre&channel=tmp%23ephemeral",
+        b"",
+    )
+    .await;
+    eventually("channels registered", || async {
+        channels(&l, "pre").await.len() == 2
+    })
+    .await;
     // Wait until b has identified with lookupd (it registers nothing yet: poll /nodes).
     eventually("b known to lookupd", || async {
         let (_, nodes) = get_json(l.http(), "/nodes").await;
@@ -251,7 +266,14 @@ async fn new_topic_gets_the_channels_lookupd_knows() {
     assert_eq!(r.text(), "OK");
     let (_, v) = get_json(b.http(), "/stats?format=json&topic=pre").await;
     let chans = v["topics"][0]["channels"].as_array().unwrap();
-    let names: Vec<&str> = chans.iter().map(|c| c["channel_name"].as_str().unwrap()).collect();
-    assert_eq!(names, vec!["archive"], "ephemeral channels are not pre-created");
+    let names: Vec<&str> = chans
+        .iter()
+        .map(|c| c["channel_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        vec!["archive"],
+        "ephemeral channels are not pre-created"
+    );
     assert_eq!(chans[0]["depth"], 1);
 }

@@ -26,7 +26,9 @@ async fn publish_and_finish(d: &Daemon, topic: &str, n: usize) {
 async fn e2e_percentiles_appear_in_stats() {
     let d = Daemon::nsqd(&["--e2e-processing-latency-percentile=0.5,0.99"]);
     publish_and_finish(&d, "lat", 20).await;
-    let v = http_request(d.http(), "GET", "/stats?format=json", b"").await.json();
+    let v = http_request(d.http(), "GET", "/stats?format=json", b"")
+        .await
+        .json();
     let ch = &v["topics"][0]["channels"][0]["e2e_processing_latency"];
     assert_eq!(ch["count"], 20, "{v}");
     let ps = ch["percentiles"].as_array().unwrap();
@@ -57,8 +59,14 @@ async fn statsd_metrics_arrive_over_udp() {
         lines.push_str(&String::from_utf8_lossy(&buf[..n]));
     }
     let prefix = format!("test.127_0_0_1_{}.", d.http().port());
-    assert!(lines.contains(&format!("{prefix}topic.sd.message_count:4|c")), "{lines}");
-    assert!(lines.contains(&format!("{prefix}topic.sd.depth:0|g")), "{lines}");
+    assert!(
+        lines.contains(&format!("{prefix}topic.sd.message_count:4|c")),
+        "{lines}"
+    );
+    assert!(
+        lines.contains(&format!("{prefix}topic.sd.depth:0|g")),
+        "{lines}"
+    );
 }
 
 #[tokio::test]
@@ -78,14 +86,24 @@ async fn metrics_endpoint_is_prometheus_text() {
         if line.starts_with('#') || line.is_empty() {
             continue;
         }
-        let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("bad line {line:?}"));
-        value.parse::<f64>().unwrap_or_else(|_| panic!("bad value in {line:?}"));
+        let (series, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("bad line {line:?}"));
+        value
+            .parse::<f64>()
+            .unwrap_or_else(|_| panic!("bad value in {line:?}"));
         let name = series.split('{').next().unwrap();
         assert!(
             types.iter().any(|t| name.starts_with(t.as_str())),
             "sample {name} before its TYPE"
         );
     }
-    assert!(text.contains("nsq_topic_messages_total{topic=\"prom\"} 3"), "{text}");
-    assert!(text.contains("nsq_channel_messages_total{topic=\"prom\",channel=\"c\"} 3"), "{text}");
+    assert!(
+        text.contains("nsq_topic_messages_total{topic=\"prom\"} 3"),
+        "{text}"
+    );
+    assert!(
+        text.contains("nsq_channel_messages_total{topic=\"prom\",channel=\"c\"} 3"),
+        "{text}"
+    );
 }

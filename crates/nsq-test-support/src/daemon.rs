@@ -163,7 +163,13 @@ impl Daemon {
     pub fn wait_for_log(&self, needle: &str, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         loop {
-            if self.log.lock().expect("log lock").iter().any(|l| l.contains(needle)) {
+            if self
+                .log
+                .lock()
+                .expect("log lock")
+                .iter()
+                .any(|l| l.contains(needle))
+            {
                 return true;
             }
             if Instant::now() >= deadline {
@@ -198,7 +204,11 @@ impl Daemon {
             }
             if Instant::now() >= deadline {
                 let _ = self.child.kill();
-                panic!("{} did not exit in time; log:\n{}", self.name, self.log_text());
+                panic!(
+                    "{} did not exit in time; log:\n{}",
+                    self.name,
+                    self.log_text()
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         }

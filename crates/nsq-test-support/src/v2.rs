@@ -83,7 +83,10 @@ impl V2Client {
                 "response {:?}",
                 String::from_utf8_lossy(&b)
             ),
-            other => panic!("expected response {:?}, got {other:?}", String::from_utf8_lossy(payload)),
+            other => panic!(
+                "expected response {:?}, got {other:?}",
+                String::from_utf8_lossy(payload)
+            ),
         }
     }
 

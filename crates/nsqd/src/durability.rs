@@ -89,10 +89,7 @@ mod tests {
             w.await.unwrap();
         }
         let rounds = syncs.load(Ordering::SeqCst);
-        assert!(
-            (1..=8).contains(&rounds),
-            "64 waiters took {rounds} rounds"
-        );
+        assert!((1..=8).contains(&rounds), "64 waiters took {rounds} rounds");
         stop.cancel();
         runner.await.unwrap();
     }

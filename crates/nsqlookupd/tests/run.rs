@@ -49,7 +49,9 @@ async fn serves_until_shutdown_then_closes_connections() {
 
     let r = http_request(http_addr, "GET", "/lookup?topic=t", b"").await;
     assert_eq!(r.status, 200);
-    assert!(r.text().starts_with(r#"{"channels":["c"],"producers":[{"remote_address":""#));
+    assert!(r
+        .text()
+        .starts_with(r#"{"channels":["c"],"producers":[{"remote_address":""#));
 
     stop_tx.send(()).unwrap();
     tokio::time::timeout(Duration::from_secs(5), server)
@@ -70,7 +72,11 @@ async fn bind_reports_the_address() {
     let taken = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = taken.local_addr().unwrap().to_string();
     let err = nsqlookupd::bind(&addr).await.unwrap_err();
-    assert!(err.to_string().starts_with(&format!("listen ({addr}) failed - ")), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with(&format!("listen ({addr}) failed - ")),
+        "{err}"
+    );
 }
 
 #[tokio::test]

@@ -64,7 +64,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for Deadline<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Deadline<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         if let Err(e) = self.check(cx) {
             return Poll::Ready(Err(e));
         }
