@@ -84,6 +84,24 @@ struct NsqFormat {
     prefix: String,
 }
 
+/// Collects an event's `message` field and ignores the others.
+struct MessageOnly(String);
+
+impl tracing::field::Visit for MessageOnly {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.0.push_str(value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn fmt::Debug) {
+        if field.name() == "message" {
+            use fmt::Write;
+            let _ = write!(self.0, "{value:?}");
+        }
+    }
+}
+
 impl<S, N> FormatEvent<S, N> for NsqFormat
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -91,7 +109,7 @@ where
 {
     fn format_event(
         &self,
-        ctx: &FmtContext<'_, S, N>,
+        _ctx: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
@@ -108,8 +126,10 @@ where
             Level::ERROR => "ERROR",
         };
         write!(writer, "{}{} {}: ", self.prefix, stamp, level)?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        // Only the message, as NSQ's lines have no structured fields.
+        let mut message = MessageOnly(String::new());
+        event.record(&mut message);
+        writeln!(writer, "{}", message.0)
     }
 }
 
