@@ -27,6 +27,9 @@ use tokio::sync::{watch, Barrier};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+/// How long connecting (and IDENTIFY/SUB) of all connections may take.
+const SETUP_LIMIT: Duration = Duration::from_secs(60);
+
 /// What the reader does.
 #[derive(Debug, Clone)]
 pub struct ReaderConfig {
@@ -89,7 +92,15 @@ pub async fn run(cfg: ReaderConfig) -> Result<ReaderReport> {
             shared.clone(),
         )));
     }
-    ready.wait().await;
+    if tokio::time::timeout(SETUP_LIMIT, ready.wait())
+        .await
+        .is_err()
+    {
+        return Err(format!(
+            "connections not set up within {}s",
+            SETUP_LIMIT.as_secs()
+        ));
+    }
     if let Some(at) = cfg.start_at {
         conn::sleep_until_unix(at).await;
     }

@@ -33,6 +33,9 @@ pub enum PubCommand {
     Pub,
 }
 
+/// How long connecting (and IDENTIFY/SUB) of all connections may take.
+const SETUP_LIMIT: Duration = Duration::from_secs(60);
+
 /// What the writer does.
 #[derive(Debug, Clone)]
 pub struct WriterConfig {
@@ -105,7 +108,15 @@ pub async fn run(cfg: WriterConfig) -> Result<WriterReport> {
         let go = go_rx.clone();
         handles.push(tokio::spawn(pub_worker(cfg, idx, ready, go)));
     }
-    ready.wait().await;
+    if tokio::time::timeout(SETUP_LIMIT, ready.wait())
+        .await
+        .is_err()
+    {
+        return Err(format!(
+            "connections not set up within {}s",
+            SETUP_LIMIT.as_secs()
+        ));
+    }
     if let Some(at) = cfg.start_at {
         conn::sleep_until_unix(at).await;
     }
