@@ -19,6 +19,10 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio::time::Instant;
 
+/// Maps keyed by message id: ids are not attacker-chosen hash-flooding
+/// material worth SipHash's cost on the delivery path (nsqd generates them).
+type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
+
 /// How a consumer connection is reached from its channel.
 #[derive(Debug, Clone)]
 pub struct ConsumerHandle {
@@ -91,9 +95,9 @@ struct ChannelState {
     /// Messages put back (REQ, timeout, departed consumer) that are still
     /// unfinished records of the disk queue: kept here, served first.
     requeued: VecDeque<(Message, ReadTicket)>,
-    in_flight: HashMap<MessageId, InFlight>,
+    in_flight: FastMap<MessageId, InFlight>,
     in_flight_deadlines: BinaryHeap<Reverse<(Instant, MessageId)>>,
-    deferred: HashMap<MessageId, (Message, Instant, Option<ReadTicket>)>,
+    deferred: FastMap<MessageId, (Message, Instant, Option<ReadTicket>)>,
     deferred_deadlines: BinaryHeap<Reverse<(Instant, MessageId)>>,
     consumers: HashMap<ClientId, Consumer>,
     /// Consumers with credit and nothing to send, oldest first (woken in turn).
@@ -242,9 +246,9 @@ impl Channel {
             state: Mutex::new(ChannelState {
                 queue,
                 requeued: VecDeque::new(),
-                in_flight: HashMap::new(),
+                in_flight: FastMap::default(),
                 in_flight_deadlines: BinaryHeap::new(),
-                deferred: HashMap::new(),
+                deferred: FastMap::default(),
                 deferred_deadlines: BinaryHeap::new(),
                 consumers: HashMap::new(),
                 waiting: VecDeque::new(),

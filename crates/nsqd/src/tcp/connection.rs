@@ -9,7 +9,10 @@ use crate::client_stats::ClientStats;
 use crate::nsqd::Nsqd;
 use crate::topic::Topic;
 use bytes::BytesMut;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
+
+/// Commands applied back to back, without waiting, before messages are sent.
+const MAX_COMMANDS_PER_BATCH: usize = 256;
 use nsq_protocol::codec::{CodecLimits, DecodeError, ServerCodec};
 use nsq_protocol::{frame, Message, ProtocolError};
 use nsq_transport::BoxedIo;
@@ -172,21 +175,18 @@ impl Connection {
                 _ = self.close.notified() => return Exit::Closed,
                 item = self.reader.next() => {
                     self.last_read = Instant::now();
-                    match item {
-                        Some(Ok(cmd)) => {
-                            if let Err(exit) = self.handle_command(cmd).await {
-                                return exit;
-                            }
+                    if let Err(exit) = self.handle_read(item).await {
+                        return exit;
+                    }
+                    // Apply every command that is already here (a burst of FINs)
+                    // before sending more messages, so they go out in one write.
+                    for _ in 0..MAX_COMMANDS_PER_BATCH {
+                        let Some(item) = self.reader.next().now_or_never() else {
+                            break;
+                        };
+                        if let Err(exit) = self.handle_read(item).await {
+                            return exit;
                         }
-                        Some(Err(DecodeError::Protocol(e))) => {
-                            let _ = self.send_error(&e).await;
-                            return Exit::Fatal;
-                        }
-                        Some(Err(DecodeError::LineTooLong)) => {
-                            tracing::error!("PROTOCOL(V2): [{}] command line too long", self.remote);
-                            return Exit::Closed;
-                        }
-                        Some(Err(DecodeError::Io(_))) | None => return Exit::Closed,
                     }
                 }
                 _ = self.wake.notified(), if subscribed => {
@@ -216,6 +216,25 @@ impl Connection {
                     read_timer.as_mut().reset(deadline);
                 }
             }
+        }
+    }
+
+    /// Handles one item from the command stream; `Err` ends the connection.
+    async fn handle_read(
+        &mut self,
+        item: Option<Result<nsq_protocol::Command, DecodeError>>,
+    ) -> Result<(), Exit> {
+        match item {
+            Some(Ok(cmd)) => self.handle_command(cmd).await,
+            Some(Err(DecodeError::Protocol(e))) => {
+                let _ = self.send_error(&e).await;
+                Err(Exit::Fatal)
+            }
+            Some(Err(DecodeError::LineTooLong)) => {
+                tracing::error!("PROTOCOL(V2): [{}] command line too long", self.remote);
+                Err(Exit::Closed)
+            }
+            Some(Err(DecodeError::Io(_))) | None => Err(Exit::Closed),
         }
     }
 
