@@ -74,6 +74,43 @@ impl<T: QueueItem> SpillQueue<T> {
         }
     }
 
+    /// Stores `items` in order: memory while there is room, the rest on disk
+    /// with one write per segment touched (see [`DiskQueue::put_many`]), or
+    /// dropped without a disk queue. Returns how many were dropped.
+    pub fn put_many(&mut self, items: impl IntoIterator<Item = T>) -> Result<usize, QueueError> {
+        let mut items = items.into_iter();
+        let mut overflow = None;
+        for item in items.by_ref() {
+            if let Err(item) = self.memory.try_push(item) {
+                overflow = Some(item);
+                break;
+            }
+        }
+        let Some(first) = overflow else {
+            return Ok(0);
+        };
+        let Some(disk) = self.disk.as_mut() else {
+            return Ok(1 + items.count());
+        };
+        self.encode_buf.clear();
+        let mut ends = Vec::new();
+        for item in std::iter::once(first).chain(items) {
+            item.encode(&mut self.encode_buf);
+            ends.push(self.encode_buf.len());
+        }
+        let mut start = 0;
+        let records: Vec<&[u8]> = ends
+            .iter()
+            .map(|&end| {
+                let r = &self.encode_buf[start..end];
+                start = end;
+                r
+            })
+            .collect();
+        disk.put_many(&records)?;
+        Ok(0)
+    }
+
     /// Removes and returns the next item: from memory if any, else from
     /// disk. Disk records that do not decode are logged, counted in
     /// [`SpillQueue::bad_records`] and skipped.

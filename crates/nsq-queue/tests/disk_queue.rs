@@ -624,3 +624,52 @@ fn default_options_match_nsqd() {
     assert_eq!(o.sync_every, 2500);
     assert_eq!(o.sync_timeout, Duration::from_secs(2));
 }
+
+#[test]
+fn put_many_writes_the_same_files_as_single_puts() {
+    let single = tempfile::tempdir().unwrap();
+    let batched = tempfile::tempdir().unwrap();
+    let options = common::opts(200);
+    let records: Vec<Vec<u8>> = (0..23u8)
+        .map(|i| vec![b'a' + i % 26; 26 + (i as usize % 9)])
+        .collect();
+    {
+        let mut q = DiskQueue::open("q", single.path(), options.clone()).unwrap();
+        for r in &records {
+            q.put(r).unwrap();
+        }
+        q.close().unwrap();
+    }
+    {
+        let mut q = DiskQueue::open("q", batched.path(), options.clone()).unwrap();
+        let refs: Vec<&[u8]> = records.iter().map(|r| r.as_slice()).collect();
+        q.put_many(&refs[..10]).unwrap();
+        q.put_many(&refs[10..]).unwrap();
+        assert_eq!(q.depth(), 23);
+        q.close().unwrap();
+    }
+    let mut names: Vec<_> = std::fs::read_dir(single.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    for name in names {
+        let a = std::fs::read(single.path().join(&name)).unwrap();
+        let b = std::fs::read(batched.path().join(&name)).unwrap();
+        assert_eq!(a, b, "{name:?} differs");
+    }
+    let mut q = DiskQueue::open("q", batched.path(), options).unwrap();
+    for r in &records {
+        assert_eq!(q.pop().unwrap().as_deref(), Some(r.as_slice()));
+    }
+}
+
+#[test]
+fn put_many_checks_every_size_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut q = DiskQueue::open("q", dir.path(), common::opts(1000)).unwrap();
+    let ok = vec![1u8; 30];
+    let too_small = vec![1u8; 3];
+    assert!(q.put_many(&[&ok, &too_small]).is_err());
+    assert_eq!(q.depth(), 0);
+}

@@ -268,20 +268,40 @@ impl Channel {
     /// Accepts a message from the topic; `defer` > 0 holds it back that long.
     /// Returns false if the channel has been deleted.
     pub fn put(&self, msg: Message, defer: Duration) -> bool {
+        self.put_many(vec![msg], defer)
+    }
+
+    /// Accepts messages from the topic in order (their disk overflow is
+    /// written in one go). Returns false if the channel has been deleted.
+    pub fn put_many(&self, msgs: Vec<Message>, defer: Duration) -> bool {
         let mut st = self.state.lock();
         if st.deleted {
             return false;
         }
-        self.message_count.fetch_add(1, Ordering::Relaxed);
-        if defer.is_zero() {
-            st.enqueue(msg, None);
-        } else if self.durable {
-            // On disk like any message; its due time applies when it is read.
-            let due = crate::topic::unix_nanos() + defer.as_nanos() as i64;
-            st.restored_deferrals.insert(msg.id, due);
-            st.enqueue(msg, None);
+        let n = msgs.len();
+        self.message_count.fetch_add(n as u64, Ordering::Relaxed);
+        if defer.is_zero() || self.durable {
+            if !defer.is_zero() {
+                // On disk like any message; its due time applies when it is read.
+                let due = crate::topic::unix_nanos() + defer.as_nanos() as i64;
+                for m in &msgs {
+                    st.restored_deferrals.insert(m.id, due);
+                }
+            }
+            if let Err(e) = st.queue.push_many(msgs.into_iter().map(StoredMessage)) {
+                tracing::error!(
+                    "CHANNEL({}:{}): failed to store messages - {e}",
+                    self.topic_name,
+                    self.name
+                );
+                return true;
+            }
+            st.wake_waiting(n);
         } else {
-            st.defer(msg, Instant::now() + defer, None);
+            let until = Instant::now() + defer;
+            for m in msgs {
+                st.defer(m, until, None);
+            }
         }
         true
     }

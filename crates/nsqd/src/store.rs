@@ -138,6 +138,18 @@ impl<T: QueueItem> MessageStore<T> {
         Ok(outcome)
     }
 
+    /// Appends items in order, writing the disk overflow in one go.
+    pub fn push_many(&mut self, items: impl IntoIterator<Item = T>) -> Result<(), QueueError> {
+        let dropped = self.queue.put_many(items)?;
+        if dropped > 0 {
+            tracing::debug!(
+                "QUEUE({}): memory full, {dropped} ephemeral messages dropped",
+                self.name
+            );
+        }
+        Ok(())
+    }
+
     /// Takes the oldest item (memory first, then disk). Disk errors are logged
     /// and reported as empty: the queue crate sets bad files aside and moves on.
     pub fn pop(&mut self) -> Option<T> {

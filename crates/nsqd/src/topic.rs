@@ -63,13 +63,15 @@ impl TopicState {
         self.started && !self.paused && !self.channels.is_empty()
     }
 
-    fn fan_out(&self, msg: Message, defer: Duration) {
+    /// Hands messages to every channel (each gets the same ids, timestamps
+    /// and shared bodies).
+    fn fan_out(&self, msgs: Vec<Message>, defer: Duration) {
         let mut channels = self.channels.values().peekable();
         while let Some(ch) = channels.next() {
             if channels.peek().is_some() {
-                ch.put(msg.clone(), defer);
+                ch.put_many(msgs.clone(), defer);
             } else {
-                ch.put(msg, defer);
+                ch.put_many(msgs, defer);
                 break;
             }
         }
@@ -82,16 +84,25 @@ impl TopicState {
         if !self.can_deliver() {
             return false;
         }
+        let mut run: Vec<Message> = Vec::new();
+        let mut run_defer = Duration::ZERO;
+        let mut more = true;
         for _ in 0..max {
-            match self.backlog.pop_tracked() {
-                Some((p, ticket)) => {
-                    self.fan_out(p.msg, p.defer);
-                    tickets.extend(ticket);
-                }
-                None => return false,
+            let Some((p, ticket)) = self.backlog.pop_tracked() else {
+                more = false;
+                break;
+            };
+            tickets.extend(ticket);
+            if p.defer != run_defer && !run.is_empty() {
+                self.fan_out(std::mem::take(&mut run), run_defer);
             }
+            run_defer = p.defer;
+            run.push(p.msg);
         }
-        !self.backlog.is_empty()
+        if !run.is_empty() {
+            self.fan_out(run, run_defer);
+        }
+        more && !self.backlog.is_empty()
     }
 }
 
@@ -236,13 +247,10 @@ impl Topic {
         let n = msgs.len() as u64;
         let bytes: u64 = msgs.iter().map(|m| m.body.len() as u64).sum();
         if st.can_deliver() && st.backlog.is_empty() {
-            for msg in msgs {
-                st.fan_out(msg, defer);
-            }
+            st.fan_out(msgs, defer);
         } else {
-            for msg in msgs {
-                st.backlog.push(PendingMessage { msg, defer })?;
-            }
+            st.backlog
+                .push_many(msgs.into_iter().map(|msg| PendingMessage { msg, defer }))?;
             if st.can_deliver() {
                 self.pump.notify_one();
             }
