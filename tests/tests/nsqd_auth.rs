@@ -37,6 +37,27 @@ struct AuthServer {
 
 impl AuthServer {
     async fn start(status: u16, body: &str) -> AuthServer {
+        Self::start_with(status, body, None).await
+    }
+
+    /// The same server behind TLS (`https://`), with the given certificate.
+    async fn start_https(status: u16, body: &str, pki: &Pki) -> AuthServer {
+        let config = nsq_transport::tls::server_config(
+            &pki.server_cert,
+            &pki.server_key,
+            None,
+            nsq_transport::tls::ClientAuthPolicy::None,
+            nsq_transport::tls::VERSION_TLS12,
+        )
+        .expect("server TLS config");
+        Self::start_with(status, body, Some(nsq_transport::TlsAcceptor::from(config))).await
+    }
+
+    async fn start_with(
+        status: u16,
+        body: &str,
+        tls: Option<nsq_transport::TlsAcceptor>,
+    ) -> AuthServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind auth server");
@@ -46,40 +67,21 @@ impl AuthServer {
         let body = body.to_string();
         tokio::spawn(async move {
             loop {
-                let Ok((mut conn, _)) = listener.accept().await else {
+                let Ok((conn, _)) = listener.accept().await else {
                     return;
                 };
                 let recorded = recorded.clone();
                 let body = body.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let mut head = Vec::new();
-                    let mut buf = [0u8; 1024];
-                    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                        match conn.read(&mut buf).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => head.extend_from_slice(&buf[..n]),
+                    match tls {
+                        None => answer(conn, recorded, status, body).await,
+                        Some(acceptor) => {
+                            if let Ok(conn) = acceptor.accept(conn).await {
+                                answer(conn, recorded, status, body).await;
+                            }
                         }
                     }
-                    let text = String::from_utf8_lossy(&head).into_owned();
-                    let mut lines = text.split("\r\n");
-                    let mut first = lines.next().unwrap_or_default().split(' ');
-                    let method = first.next().unwrap_or_default().to_string();
-                    let target = first.next().unwrap_or_default().to_string();
-                    let accept = lines
-                        .filter_map(|l| l.split_once(':'))
-                        .find(|(k, _)| k.trim().eq_ignore_ascii_case("accept"))
-                        .map(|(_, v)| v.trim().to_string());
-                    recorded.lock().expect("lock").push(AuthRequest {
-                        method,
-                        target,
-                        accept,
-                    });
-                    let reply = format!(
-                        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                        body.len()
-                    );
-                    let _ = conn.write_all(reply.as_bytes()).await;
-                    let _ = conn.shutdown().await;
                 });
             }
         });
@@ -93,6 +95,41 @@ impl AuthServer {
     fn flag(&self) -> String {
         format!("--auth-http-address={}", self.addr)
     }
+}
+
+/// Reads one request head, records it and answers `status` with `body`.
+async fn answer<S>(mut conn: S, recorded: Arc<Mutex<Vec<AuthRequest>>>, status: u16, body: String)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    let mut head = Vec::new();
+    let mut buf = [0u8; 1024];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match conn.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&head).into_owned();
+    let mut lines = text.split("\r\n");
+    let mut first = lines.next().unwrap_or_default().split(' ');
+    let method = first.next().unwrap_or_default().to_string();
+    let target = first.next().unwrap_or_default().to_string();
+    let accept = lines
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("accept"))
+        .map(|(_, v)| v.trim().to_string());
+    recorded.lock().expect("lock").push(AuthRequest {
+        method,
+        target,
+        accept,
+    });
+    let reply = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = conn.write_all(reply.as_bytes()).await;
+    let _ = conn.shutdown().await;
 }
 
 fn identify(client_id: &str) -> Value {
@@ -441,4 +478,22 @@ async fn tokio_nsq_publishes_with_credentials() {
         .expect("publish acknowledged in time");
     assert!(matches!(ev, Some(NSQEvent::Ok())), "{ev:?}");
     assert_eq!(auth.requests().len(), 1);
+}
+
+#[tokio::test]
+async fn auth_server_over_https_verified_with_the_root_ca() {
+    let pki = pki();
+    let auth = AuthServer::start_https(200, GRANT_ALLOWED, &pki).await;
+    let d = Daemon::nsqd(&[
+        &format!(
+            "--auth-http-address=https://127.0.0.1:{}/auth",
+            auth.addr.port()
+        ),
+        &flag("tls-root-ca-file", &pki.ca_cert),
+    ]);
+    let mut c = authed(&d, "https").await;
+    c.publish("allowed", b"x").await;
+    let reqs = auth.requests();
+    assert_eq!(reqs.len(), 1, "{reqs:?}");
+    assert!(reqs[0].target.starts_with("/auth?common_name="), "{reqs:?}");
 }

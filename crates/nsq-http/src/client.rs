@@ -2,11 +2,13 @@
 //! (nsqd asking nsqlookupd for channels, later auth and nsqadmin fan-out):
 //! GET with NSQ's `Accept` header, connect and request timeouts, JSON body.
 
+use crate::connector::UpstreamConnector;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The `Accept` header NSQ's own HTTP clients send.
@@ -63,18 +65,28 @@ pub enum HttpClientError {
 /// `--http-client-request-timeout`).
 #[derive(Clone, Debug)]
 pub struct HttpClient {
-    client: Client<HttpConnector, Empty<Bytes>>,
+    client: Client<UpstreamConnector, Empty<Bytes>>,
     request_timeout: Duration,
 }
 
 impl HttpClient {
-    /// A client with the given connect and whole-request timeouts.
+    /// A client with the given connect and whole-request timeouts, for
+    /// `http://` URLs only.
     pub fn new(connect_timeout: Duration, request_timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(connect_timeout));
-        connector.set_nodelay(true);
+        Self::with_tls(connect_timeout, request_timeout, None)
+    }
+
+    /// Like [`HttpClient::new`], also reaching `https://` URLs with `tls`.
+    pub fn with_tls(
+        connect_timeout: Duration,
+        request_timeout: Duration,
+        tls: Option<Arc<nsq_transport::rustls::ClientConfig>>,
+    ) -> Self {
+        let mut tcp = HttpConnector::new();
+        tcp.set_connect_timeout(Some(connect_timeout));
+        tcp.set_nodelay(true);
         HttpClient {
-            client: Client::builder(TokioExecutor::new()).build(connector),
+            client: Client::builder(TokioExecutor::new()).build(UpstreamConnector::new(tcp, tls)),
             request_timeout,
         }
     }

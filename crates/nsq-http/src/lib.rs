@@ -98,6 +98,7 @@
 //! ```
 
 pub mod client;
+pub mod connector;
 pub mod error;
 pub mod json;
 mod log;

@@ -8,11 +8,10 @@
 //! the API passes on inside its `message` fields.
 //!
 //! `https://` URLs go through TLS configured from the
-//! `--http-client-tls-*` flags (see [`crate::connector`]). A `403
+//! `--http-client-tls-*` flags (see [`nsq_http::connector`]). A `403
 //! TLS_REQUIRED` answer to an `http://` URL of nsqd or nsqlookupd is retried
 //! once over HTTPS on the port the body names (see [`crate::tls_required`]).
 
-use crate::connector::{TlsHandshakeError, UpstreamConnector};
 use crate::tls_required::https_retry_url;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
@@ -21,6 +20,7 @@ use hyper::{Method, Request, StatusCode};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use nsq_http::connector::{TlsHandshakeError, UpstreamConnector};
 use nsq_transport::rustls;
 use serde::de::DeserializeOwned;
 use std::sync::Arc;

@@ -8,7 +8,6 @@
 //! | [`options`] | flags → [`Options`], start-up checks ([`OptionsError`]) |
 //! | [`cidr`] | `--allow-config-from-cidr` networks |
 //! | [`client`] | the outgoing HTTP client and its [`UpstreamError`] texts |
-//! | [`connector`] | its connections: TCP, plus rustls TLS for `https://` |
 //! | [`tls_required`] | the `403 TLS_REQUIRED` → `https://` retry rule |
 //! | [`upstream`] | nsqd / nsqlookupd JSON as read from them |
 //! | [`producers`] | the nsqd node list (`/api/nodes`), merged over lookupds |
@@ -36,7 +35,6 @@ pub mod cidr;
 pub mod client;
 pub mod cluster;
 pub mod compress;
-pub mod connector;
 pub mod e2e;
 pub mod history;
 pub mod metrics;

@@ -19,10 +19,10 @@
 //! expires after `ttl` seconds ([`AuthState::expired`]), when the connection
 //! must query again.
 //!
-//! Limitation: the auth request goes over plain HTTP only (the workspace's
-//! [`nsq_http::HttpClient`] has no TLS), so `https://` auth URLs and the
-//! "403 → retry on the https port" rule are not supported; such a request fails
-//! with [`AuthError::Request`].
+//! `https://` auth URLs are verified against `--tls-root-ca-file` (or the
+//! system roots). Not supported: the "403 TLS_REQUIRED → retry on the https
+//! port" rule for plain `http://` auth addresses; such a request fails with
+//! [`AuthError::Request`].
 
 use nsq_http::{HttpClient, HttpClientError};
 use rand::Rng;
@@ -317,9 +317,18 @@ impl AuthClient {
         request_timeout: Duration,
         method: AuthMethod,
     ) -> Self {
+        Self::with_http(
+            addresses,
+            HttpClient::new(connect_timeout, request_timeout),
+            method,
+        )
+    }
+
+    /// A client sending its queries through `http` (which may reach `https://` servers).
+    pub fn with_http(addresses: Vec<String>, http: HttpClient, method: AuthMethod) -> Self {
         AuthClient {
             addresses,
-            http: HttpClient::new(connect_timeout, request_timeout),
+            http,
             method,
         }
     }

@@ -69,10 +69,9 @@ impl Nsqd {
     ) -> Arc<Nsqd> {
         Arc::new(Nsqd {
             tls: crate::tls::TlsState::new(tls),
-            auth: crate::auth::AuthClient::new(
+            auth: crate::auth::AuthClient::with_http(
                 opts.auth_http_addresses.clone(),
-                opts.http_client_connect_timeout,
-                opts.http_client_request_timeout,
+                outgoing_http_client(&opts),
                 crate::auth::AuthMethod::Get,
             ),
             lookupd_addresses: Mutex::new(opts.nsqlookupd_tcp_addresses.clone()),
@@ -81,10 +80,7 @@ impl Nsqd {
             metadata_lock: Mutex::new(()),
             lookup: LookupPeers::default(),
             queue_config: TopicSettings::from_options(&opts),
-            http_client: nsq_http::HttpClient::new(
-                opts.http_client_connect_timeout,
-                opts.http_client_request_timeout,
-            ),
+            http_client: outgoing_http_client(&opts),
             opts,
             start_time: unix_seconds(),
             addrs,
@@ -464,6 +460,26 @@ impl Nsqd {
             }
         }
     }
+}
+
+/// The HTTP client nsqd uses for auth servers and lookupd queries:
+/// `https://` URLs are verified against `--tls-root-ca-file` (or the system
+/// roots), as nsqd does.
+fn outgoing_http_client(opts: &Options) -> nsq_http::HttpClient {
+    let root_ca =
+        (!opts.tls_root_ca_file.is_empty()).then(|| std::path::Path::new(&opts.tls_root_ca_file));
+    let tls = match nsq_transport::tls::client_config(root_ca, false, None) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            tracing::warn!("no TLS for outgoing https:// requests - {e}");
+            None
+        }
+    };
+    nsq_http::HttpClient::with_tls(
+        opts.http_client_connect_timeout,
+        opts.http_client_request_timeout,
+        tls,
+    )
 }
 
 /// Current time in Unix seconds.

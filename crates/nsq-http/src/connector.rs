@@ -1,6 +1,6 @@
-//! The connector behind [`crate::client::UpstreamClient`]: plain TCP for
+//! The connector of the HTTP clients the daemons use for each other: plain TCP for
 //! `http://` URLs, TCP + TLS (rustls, configured from the
-//! `--http-client-tls-*` flags) for `https://` URLs.
+//! daemon's TLS client options) for `https://` URLs.
 
 use hyper::rt::{Read, ReadBufCursor, Write};
 use hyper::Uri;
