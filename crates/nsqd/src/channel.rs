@@ -265,14 +265,9 @@ impl Channel {
         }
     }
 
-    /// Accepts a message from the topic; `defer` > 0 holds it back that long.
-    /// Returns false if the channel has been deleted.
-    pub fn put(&self, msg: Message, defer: Duration) -> bool {
-        self.put_many(vec![msg], defer)
-    }
-
-    /// Accepts messages from the topic in order (their disk overflow is
-    /// written in one go). Returns false if the channel has been deleted.
+    /// Accepts messages from the topic in order; `defer` > 0 holds them back
+    /// that long; their disk overflow is written in one go. Returns false if
+    /// the channel has been deleted.
     pub fn put_many(&self, msgs: Vec<Message>, defer: Duration) -> bool {
         let mut st = self.state.lock();
         if st.deleted {
