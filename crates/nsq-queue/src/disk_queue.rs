@@ -13,20 +13,25 @@
 //! [`DiskQueue::finish`] (see the `tracking` module): the metadata then
 //! holds the *committed* read position, still in go-diskqueue's format.
 //!
-//! The queue is driven by its owner: there is no background thread. The
+//! The queue is driven by its owner: it has no thread of its own. The
 //! owner calls [`DiskQueue::sync_if_due`] (or [`DiskQueue::sync_if_due_at`])
 //! from a timer to get go-diskqueue's `--sync-timeout` behaviour; the
 //! `--sync-every` cadence and every other sync point happen inside the calls.
+//! With [`DiskQueue::set_background_sync`] those two kinds of sync (the
+//! periodic ones) run on a shared syncer thread instead (see `syncer`), so a
+//! caller holding a lock around the queue never waits for the disk there.
 
 mod meta;
 mod read;
 mod reader;
 mod repair;
+mod syncer;
 mod tracking;
 
 use std::fs::{self, File};
 use std::io::{self, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -35,6 +40,7 @@ use tracing::{error, info, warn};
 use crate::error::QueueError;
 use meta::{LoadedMeta, Meta};
 use reader::SegmentReader;
+use syncer::{SyncJob, SyncShared};
 pub use tracking::ReadTicket;
 use tracking::Tracking;
 
@@ -117,6 +123,11 @@ pub struct DiskQueue {
     ops_since_sync: i64,
     needs_sync: bool,
     last_sync: Instant,
+    /// Periodic syncs go to the syncer thread.
+    background_sync: bool,
+    /// Generation of the newest metadata snapshot taken for a sync.
+    sync_generation: u64,
+    sync_shared: Arc<SyncShared>,
     bad_files: u64,
     closed: bool,
 }
@@ -179,6 +190,9 @@ impl DiskQueue {
             ops_since_sync: 0,
             needs_sync: false,
             last_sync: Instant::now(),
+            background_sync: false,
+            sync_generation: 0,
+            sync_shared: Arc::new(SyncShared::default()),
             bad_files: 0,
             closed: false,
         };
@@ -464,10 +478,51 @@ impl DiskQueue {
 
     fn sync_if_needed(&mut self) {
         if self.needs_sync {
-            if let Err(e) = self.sync_now() {
+            if let Err(e) = self.periodic_sync() {
                 error!(queue = %self.name, "DISKQUEUE({}) failed to sync - {e}", self.name);
             }
         }
+    }
+
+    /// Runs the `--sync-every` and `--sync-timeout` syncs on the shared
+    /// syncer thread (`true`) or inside the calls (`false`, the default).
+    /// Explicit syncs ([`DiskQueue::sync`], [`DiskQueue::close`]) and the
+    /// sync when a new segment starts stay inline either way.
+    pub fn set_background_sync(&mut self, on: bool) {
+        self.background_sync = on;
+    }
+
+    /// A `--sync-every`/`--sync-timeout` sync: inline, or handed to the
+    /// syncer thread (then at most one at a time: while one is under way the
+    /// sync stays due and the next operation or timer tick starts it).
+    fn periodic_sync(&mut self) -> Result<(), QueueError> {
+        if !self.background_sync {
+            return self.sync_now();
+        }
+        if self.sync_shared.in_flight() {
+            self.needs_sync = true;
+            return Ok(());
+        }
+        let segment = match self.writer.as_ref().map(File::try_clone) {
+            None => None,
+            Some(Ok(file)) => Some((file, self.segment_path(self.write_file_num))),
+            // Out of descriptors, say: sync here instead.
+            Some(Err(_)) => return self.sync_now(),
+        };
+        self.sync_generation += 1;
+        let job = SyncJob {
+            queue: self.name.clone(),
+            segment,
+            meta_path: self.meta_path.clone(),
+            meta: self.current_meta(),
+            generation: self.sync_generation,
+            shared: self.sync_shared.clone(),
+        };
+        self.needs_sync = false;
+        self.ops_since_sync = 0;
+        self.last_sync = Instant::now();
+        job.submit();
+        Ok(())
     }
 
     /// Whether anything happened since the last sync, i.e. whether the
@@ -480,7 +535,7 @@ impl DiskQueue {
     /// Call it every [`DiskQueue::sync_timeout`]. A no-op on a closed queue.
     pub fn sync_if_due(&mut self) -> Result<(), QueueError> {
         if self.needs_periodic_sync() {
-            self.sync_now()?;
+            self.periodic_sync()?;
         }
         Ok(())
     }
@@ -493,7 +548,7 @@ impl DiskQueue {
         if self.needs_periodic_sync()
             && now.saturating_duration_since(self.last_sync) >= self.opts.sync_timeout
         {
-            self.sync_now()?;
+            self.periodic_sync()?;
             return Ok(true);
         }
         Ok(false)
@@ -506,7 +561,14 @@ impl DiskQueue {
         self.sync_now()
     }
 
+    /// Syncs inline, ordered with any background sync (see `syncer`).
     fn sync_now(&mut self) -> Result<(), QueueError> {
+        self.sync_generation += 1;
+        let shared = self.sync_shared.clone();
+        shared.ordered(self.sync_generation, || self.sync_inline())
+    }
+
+    fn sync_inline(&mut self) -> Result<(), QueueError> {
         if let Some(f) = self.writer.as_ref() {
             if let Err(e) = f.sync_all() {
                 self.writer = None;
@@ -547,6 +609,14 @@ impl DiskQueue {
     pub fn empty(&mut self) -> Result<(), QueueError> {
         self.ensure_open()?;
         info!(queue = %self.name, "DISKQUEUE({}): emptying", self.name);
+        // A background sync running now must not write the old metadata
+        // back after the files are gone.
+        self.sync_generation += 1;
+        let shared = self.sync_shared.clone();
+        shared.ordered(self.sync_generation, || self.empty_inline())
+    }
+
+    fn empty_inline(&mut self) -> Result<(), QueueError> {
         let segments = self.skip_to_next_rw_file();
         let meta = match fs::remove_file(&self.meta_path) {
             Ok(()) => Ok(()),
@@ -558,7 +628,7 @@ impl DiskQueue {
                 e,
             )),
         };
-        let synced = self.sync_now();
+        let synced = self.sync_inline();
         segments.and(meta).and(synced)
     }
 
@@ -568,6 +638,7 @@ impl DiskQueue {
     pub fn delete(mut self) -> Result<(), QueueError> {
         self.ensure_open()?;
         info!(queue = %self.name, "DISKQUEUE({}): deleting", self.name);
+        self.sync_shared.close();
         self.closed = true;
         self.reader = None;
         self.writer = None;
@@ -592,6 +663,7 @@ impl DiskQueue {
     /// rules recover them). Useful for tests and for callers that are about
     /// to remove the files themselves.
     pub fn close_without_sync(mut self) {
+        self.sync_shared.close();
         self.closed = true;
         self.reader = None;
         self.writer = None;
@@ -606,6 +678,7 @@ impl DiskQueue {
         }
         info!(queue = %self.name, "DISKQUEUE({}): closing", self.name);
         let result = self.sync_now();
+        self.sync_shared.close();
         self.closed = true;
         self.reader = None;
         self.writer = None;

@@ -97,7 +97,13 @@ impl<T: QueueItem> MessageStore<T> {
             None
         } else {
             match DiskQueue::open(name, &cfg.data_path, cfg.disk.clone()) {
-                Ok(q) => Some(q),
+                Ok(mut q) => {
+                    // The --sync-every/--sync-timeout fsyncs must not run
+                    // under the topic's or channel's lock (durable mode syncs
+                    // through its group commit instead).
+                    q.set_background_sync(!cfg.is_durable());
+                    Some(q)
+                }
                 Err(e) => {
                     tracing::error!("DISKQUEUE({name}): failed to open - {e}");
                     None
