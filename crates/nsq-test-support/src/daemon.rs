@@ -33,9 +33,22 @@ pub fn binary_path(name: &str) -> PathBuf {
     path
 }
 
+/// Extra ways to launch a daemon (see [`Daemon::start_with_options`]).
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    /// Start the process with SIGXFSZ ignored (through `sh -c 'trap "" XFSZ;
+    /// exec ...'`; an ignored signal stays ignored across `exec`), so a write
+    /// past RLIMIT_FSIZE fails with `EFBIG` instead of killing the process:
+    /// a "disk full" that [`Daemon::set_file_size_limit`] can impose and lift.
+    pub ignore_sigxfsz: bool,
+}
+
 /// A running daemon process, killed when dropped.
 pub struct Daemon {
     child: Child,
+    args: Vec<String>,
+    expect: Vec<String>,
+    options: StartOptions,
     /// Address of the TCP listener, if the daemon has one.
     pub tcp_addr: Option<SocketAddr>,
     /// Address of the HTTP listener, if the daemon has one.
@@ -60,7 +73,28 @@ impl Daemon {
         expect: &[&str],
         data_dir: Option<tempfile::TempDir>,
     ) -> Daemon {
-        let mut child = Command::new(binary_path(name))
+        Self::start_with_options(name, args, expect, data_dir, StartOptions::default())
+    }
+
+    /// Like [`Daemon::start_with_dir`], launched as `options` say.
+    pub fn start_with_options(
+        name: &str,
+        args: &[String],
+        expect: &[&str],
+        data_dir: Option<tempfile::TempDir>,
+        options: StartOptions,
+    ) -> Daemon {
+        let binary = binary_path(name);
+        let mut command = if options.ignore_sigxfsz {
+            let mut c = Command::new("sh");
+            c.arg("-c")
+                .arg("trap '' XFSZ; exec \"$0\" \"$@\"")
+                .arg(&binary);
+            c
+        } else {
+            Command::new(&binary)
+        };
+        let mut child = command
             .args(args)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -85,6 +119,9 @@ impl Daemon {
         }
         let mut daemon = Daemon {
             child,
+            args: args.to_vec(),
+            expect: expect.iter().map(|s| s.to_string()).collect(),
+            options,
             tcp_addr: None,
             http_addr: None,
             data_dir,
@@ -134,14 +171,85 @@ impl Daemon {
 
     /// Starts nsqd on free loopback ports with `data_path` (kept alive by `dir`).
     pub fn nsqd_in(dir: tempfile::TempDir, data_path: &Path, extra_args: &[&str]) -> Daemon {
-        let mut args = vec![
-            "--tcp-address=127.0.0.1:0".to_string(),
-            "--http-address=127.0.0.1:0".to_string(),
-            format!("--data-path={}", data_path.display()),
-            "--broadcast-address=127.0.0.1".to_string(),
-        ];
-        args.extend(extra_args.iter().map(|s| s.to_string()));
+        let args = nsqd_args(data_path, extra_args);
         Self::start_with_dir("nsqd", &args, &["TCP", "HTTP"], Some(dir))
+    }
+
+    /// Starts nsqd like [`Daemon::nsqd`], launched as `options` say.
+    pub fn nsqd_with_options(extra_args: &[&str], options: StartOptions) -> Daemon {
+        let dir = tempfile::tempdir().expect("temp data dir");
+        let args = nsqd_args(dir.path(), extra_args);
+        Self::start_with_options("nsqd", &args, &["TCP", "HTTP"], Some(dir), options)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The resident set size in KiB (`VmRSS` of `/proc/<pid>/status`);
+    /// `None` once the process is gone or on systems without `/proc`.
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).ok()?;
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+    }
+
+    /// Sets the process's soft RLIMIT_FSIZE to `bytes` (`None`: unlimited)
+    /// with `prlimit --pid`. Start the daemon with
+    /// [`StartOptions::ignore_sigxfsz`] so that writes past the limit fail
+    /// with `EFBIG` (a full disk) rather than killing it.
+    pub fn set_file_size_limit(&self, bytes: Option<u64>) {
+        let soft = bytes.map_or_else(|| "unlimited".to_string(), |b| b.to_string());
+        let status = Command::new("prlimit")
+            .arg(format!("--pid={}", self.pid()))
+            .arg(format!("--fsize={soft}:"))
+            .status()
+            .expect("run prlimit (util-linux)");
+        assert!(status.success(), "prlimit --fsize={soft}: failed");
+    }
+
+    /// Stops this process (SIGKILL if it still runs) and starts the same
+    /// binary again with the same arguments, launch options and data
+    /// directory, on the same ports: `127.0.0.1:0` listener addresses are
+    /// replaced by the addresses the first process bound. For "the daemon
+    /// went away and came back" (clients and peers reconnect to the same
+    /// address) and for restarts on the same data directory.
+    pub fn restart_same_ports(&mut self) -> Daemon {
+        self.kill();
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| {
+                let fixed = |flag: &str, addr: Option<SocketAddr>| {
+                    let value = a.strip_prefix(flag)?;
+                    value.ends_with(":0").then_some(())?;
+                    addr.map(|addr| format!("{flag}{addr}"))
+                };
+                fixed("--tcp-address=", self.tcp_addr)
+                    .or_else(|| fixed("--http-address=", self.http_addr))
+                    .unwrap_or_else(|| a.clone())
+            })
+            .collect();
+        let expect: Vec<&str> = self.expect.iter().map(String::as_str).collect();
+        Self::start_with_options(
+            &self.name,
+            &args,
+            &expect,
+            self.data_dir.take(),
+            self.options.clone(),
+        )
+    }
+
+    /// Stops this nsqd (SIGKILL if it still runs) and starts a new one on
+    /// fresh ports with the same data directory and `extra_args`.
+    pub fn restart_nsqd(&mut self, extra_args: &[&str]) -> Daemon {
+        self.kill();
+        let dir = self.take_data_dir().expect("nsqd owns a data directory");
+        let path = dir.path().to_path_buf();
+        Self::nsqd_in(dir, &path, extra_args)
     }
 
     /// The TCP address; panics if the daemon has none.
@@ -224,6 +332,18 @@ impl Daemon {
     pub fn take_data_dir(&mut self) -> Option<tempfile::TempDir> {
         self.data_dir.take()
     }
+}
+
+/// nsqd's arguments: free loopback ports, `data_path`, then `extra_args`.
+fn nsqd_args(data_path: &Path, extra_args: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--tcp-address=127.0.0.1:0".to_string(),
+        "--http-address=127.0.0.1:0".to_string(),
+        format!("--data-path={}", data_path.display()),
+        "--broadcast-address=127.0.0.1".to_string(),
+    ];
+    args.extend(extra_args.iter().map(|s| s.to_string()));
+    args
 }
 
 impl Drop for Daemon {

@@ -13,6 +13,6 @@ pub mod http;
 pub mod utility;
 pub mod v2;
 
-pub use daemon::Daemon;
+pub use daemon::{Daemon, StartOptions};
 pub use http::{http_request, parse_response, HttpResponse};
 pub use v2::V2Client;

@@ -29,6 +29,27 @@ impl V2Client {
         }
     }
 
+    /// Connects with the socket's receive buffer set to `recv_buffer` bytes
+    /// (the kernel may round it) and sends the magic: a client whose unread
+    /// data backs up into nsqd quickly, for tests of slow readers.
+    pub async fn connect_small_buffer(addr: SocketAddr, recv_buffer: u32) -> V2Client {
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .expect("tcp socket");
+        socket
+            .set_recv_buffer_size(recv_buffer)
+            .expect("set SO_RCVBUF");
+        let mut stream = socket.connect(addr).await.expect("connect nsqd");
+        stream.set_nodelay(true).ok();
+        stream.write_all(b"  V2").await.expect("send magic");
+        V2Client {
+            framed: Framed::new(stream, ClientCodec::default()),
+        }
+    }
+
     /// Connects without sending anything.
     pub async fn connect_raw(addr: SocketAddr) -> V2Client {
         let stream = TcpStream::connect(addr).await.expect("connect nsqd");
@@ -44,8 +65,14 @@ impl V2Client {
 
     /// Sends raw bytes as they are.
     pub async fn send_raw(&mut self, bytes: &[u8]) {
+        self.try_send_raw(bytes).await.expect("send raw bytes");
+    }
+
+    /// Sends raw bytes; the I/O error when the connection is gone.
+    pub async fn try_send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         let stream = self.framed.get_mut();
-        stream.write_all(bytes).await.expect("send raw bytes");
+        stream.write_all(bytes).await?;
+        stream.flush().await
     }
 
     /// Reads the next frame; panics on timeout or close.

@@ -8,7 +8,7 @@
 use crate::client_stats::{ClientId, ClientStats};
 use crate::store::{MessageStore, StoredMessage, TopicSettings};
 use nsq_protocol::{Message, MessageId};
-use nsq_queue::ReadTicket;
+use nsq_queue::{QueueError, ReadTicket};
 use parking_lot::Mutex;
 use rand::Rng;
 use std::cmp::Reverse;
@@ -267,29 +267,36 @@ impl Channel {
 
     /// Accepts messages from the topic in order; `defer` > 0 holds them back
     /// that long; their disk overflow is written in one go. Returns false if
-    /// the channel has been deleted.
-    pub fn put_many(&self, msgs: Vec<Message>, defer: Duration) -> bool {
+    /// the channel has been deleted, and the disk queue's error when the
+    /// messages could not be stored (disk full): they are then not in the
+    /// channel, and the publisher must be told.
+    pub fn put_many(&self, msgs: Vec<Message>, defer: Duration) -> Result<bool, QueueError> {
         let mut st = self.state.lock();
         if st.deleted {
-            return false;
+            return Ok(false);
         }
         let n = msgs.len();
-        self.message_count.fetch_add(n as u64, Ordering::Relaxed);
         if defer.is_zero() || self.durable {
-            if !defer.is_zero() {
+            let ids: Vec<MessageId> = if defer.is_zero() {
+                Vec::new()
+            } else {
                 // On disk like any message; its due time applies when it is read.
                 let due = crate::topic::unix_nanos() + defer.as_nanos() as i64;
                 for m in &msgs {
                     st.restored_deferrals.insert(m.id, due);
                 }
-            }
+                msgs.iter().map(|m| m.id).collect()
+            };
             if let Err(e) = st.queue.push_many(msgs.into_iter().map(StoredMessage)) {
                 tracing::error!(
                     "CHANNEL({}:{}): failed to store messages - {e}",
                     self.topic_name,
                     self.name
                 );
-                return true;
+                for id in &ids {
+                    st.restored_deferrals.remove(id);
+                }
+                return Err(e);
             }
             st.wake_waiting(n);
         } else {
@@ -298,7 +305,8 @@ impl Channel {
                 st.defer(m, until, None);
             }
         }
-        true
+        self.message_count.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(true)
     }
 
     /// Adds a consumer. `max_consumers` > 0 limits how many may join.

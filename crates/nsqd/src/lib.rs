@@ -31,6 +31,8 @@ pub mod tls;
 pub mod topic;
 
 pub use crate::nsqd::Nsqd;
+/// Parsing of `/pub` and `/mpub` parameters and bodies (public for tests and fuzzing).
+pub use http::body as http_body;
 pub use options::Options;
 pub use server::{run, Listeners, ServerError};
 

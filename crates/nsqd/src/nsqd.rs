@@ -49,6 +49,10 @@ pub struct Nsqd {
     log_level: AtomicI32,
     persist_enabled: AtomicBool,
     metadata_lock: Mutex<()>,
+    /// Set while the last publish failed to reach a disk queue.
+    unhealthy: AtomicBool,
+    /// Why, for `/ping` and `/stats` (`NOK - <error>`).
+    health_error: Mutex<String>,
     lookup: LookupPeers,
     queue_config: TopicSettings,
     http_client: nsq_http::HttpClient,
@@ -78,6 +82,8 @@ impl Nsqd {
             log_level: AtomicI32::new(opts.log_level),
             persist_enabled: AtomicBool::new(true),
             metadata_lock: Mutex::new(()),
+            unhealthy: AtomicBool::new(false),
+            health_error: Mutex::new(String::new()),
             lookup: LookupPeers::default(),
             queue_config: TopicSettings::from_options(&opts),
             http_client: outgoing_http_client(&opts),
@@ -275,9 +281,35 @@ impl Nsqd {
         self.clients.lock().values().cloned().collect()
     }
 
-    /// Health for `/ping` and `/stats`: an error text once a disk write failed.
+    /// Health for `/ping` and `/stats`: the error of the last publish if it
+    /// could not be stored (disk full, I/O error), until one succeeds again.
     pub fn health(&self) -> Result<(), String> {
+        if self.unhealthy.load(Ordering::Acquire) {
+            return Err(self.health_error.lock().clone());
+        }
         Ok(())
+    }
+
+    /// Publishes `bodies` to `topic` (TCP and HTTP alike) and keeps the
+    /// health figure up to date, as nsqd does after every queue write.
+    pub fn publish(
+        &self,
+        topic: &Topic,
+        bodies: Vec<bytes::Bytes>,
+        defer: std::time::Duration,
+    ) -> Result<(), crate::topic::PutError> {
+        let result = topic.publish(bodies, defer);
+        match &result {
+            Err(crate::topic::PutError::Backend(e)) => {
+                *self.health_error.lock() = e.to_string();
+                self.unhealthy.store(true, Ordering::Release);
+            }
+            Ok(()) if self.unhealthy.load(Ordering::Relaxed) => {
+                self.unhealthy.store(false, Ordering::Release);
+            }
+            _ => {}
+        }
+        result
     }
 
     /// Current log level as NSQ numbers it (1 debug .. 5 fatal).

@@ -342,7 +342,10 @@ pub fn collect(nsqd: &Nsqd, filter: &StatsFilter) -> StatsDoc {
     };
     StatsDoc {
         version: crate::VERSION,
-        health: "OK".into(),
+        health: match nsqd.health() {
+            Ok(()) => "OK".into(),
+            Err(e) => format!("NOK - {e}"),
+        },
         start_time: nsqd.start_time,
         topics,
         memory: filter.include_mem.then(|| MemoryStats {

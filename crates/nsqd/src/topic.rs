@@ -64,17 +64,26 @@ impl TopicState {
     }
 
     /// Hands messages to every channel (each gets the same ids, timestamps
-    /// and shared bodies).
-    fn fan_out(&self, msgs: Vec<Message>, defer: Duration) {
+    /// and shared bodies). Every channel is tried; the first
+    /// storage error (disk full) is returned, so that a publish that did not
+    /// reach every channel is refused rather than acknowledged.
+    fn fan_out(&self, msgs: Vec<Message>, defer: Duration) -> Result<(), nsq_queue::QueueError> {
+        let mut result = Ok(());
         let mut channels = self.channels.values().peekable();
+        let mut msgs = Some(msgs);
         while let Some(ch) = channels.next() {
-            if channels.peek().is_some() {
-                ch.put_many(msgs.clone(), defer);
-            } else {
-                ch.put_many(msgs, defer);
-                break;
+            let copy = match channels.peek() {
+                Some(_) => msgs.clone(),
+                None => msgs.take(),
+            };
+            let Some(copy) = copy else { break };
+            if let Err(e) = ch.put_many(copy, defer) {
+                if result.is_ok() {
+                    result = Err(e);
+                }
             }
         }
+        result
     }
 
     /// Hands up to `max` waiting messages to the channels; true if more wait.
@@ -94,13 +103,15 @@ impl TopicState {
             };
             tickets.extend(ticket);
             if p.defer != run_defer && !run.is_empty() {
-                self.fan_out(std::mem::take(&mut run), run_defer);
+                // A channel that cannot store its copy has logged why.
+                let _ = self.fan_out(std::mem::take(&mut run), run_defer);
             }
             run_defer = p.defer;
             run.push(p.msg);
         }
         if !run.is_empty() {
-            self.fan_out(run, run_defer);
+            // A channel that cannot store its copy has logged why.
+            let _ = self.fan_out(run, run_defer);
         }
         more && !self.backlog.is_empty()
     }
@@ -247,7 +258,7 @@ impl Topic {
         let n = msgs.len() as u64;
         let bytes: u64 = msgs.iter().map(|m| m.body.len() as u64).sum();
         if st.can_deliver() && st.backlog.is_empty() {
-            st.fan_out(msgs, defer);
+            st.fan_out(msgs, defer)?;
         } else {
             st.backlog
                 .push_many(msgs.into_iter().map(|msg| PendingMessage { msg, defer }))?;

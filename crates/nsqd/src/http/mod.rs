@@ -2,10 +2,12 @@
 //! the shared router in `nsq-http`.
 //!
 //! - `publish`: `/pub`, `/mpub`.
+//! - [`body`]: parsing of the `/pub` and `/mpub` parameters and bodies.
 //! - `admin`: topic and channel create/delete/empty/pause/unpause.
 //! - `info`: `/ping`, `/info`, `/stats`, `/config/:opt`, debug stubs.
 
 mod admin;
+pub mod body;
 mod config;
 mod info;
 mod publish;

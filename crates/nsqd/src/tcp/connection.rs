@@ -13,6 +13,9 @@ use futures::{FutureExt, StreamExt};
 
 /// Commands applied back to back, without waiting, before messages are sent.
 const MAX_COMMANDS_PER_BATCH: usize = 256;
+/// Encoded message frames buffered before they are written out, at least
+/// (a larger output buffer size raises it).
+const MAX_UNFLUSHED: usize = 256 * 1024;
 use nsq_protocol::codec::{CodecLimits, DecodeError, ServerCodec};
 use nsq_protocol::{frame, Message, ProtocolError};
 use nsq_transport::BoxedIo;
@@ -275,9 +278,24 @@ impl Connection {
             self.settings.msg_timeout,
             &mut self.scratch,
         );
-        for msg in self.scratch.drain(..) {
+        // Write out in chunks while encoding: a client that does not read
+        // must not make nsqd hold a copy of all RDY messages in `out` (the
+        // bodies are already shared with the channel's in-flight records).
+        let chunk = self.settings.output_buffer_size.max(MAX_UNFLUSHED);
+        let mut taken = std::mem::take(&mut self.scratch);
+        let mut written = Ok(());
+        for msg in taken.drain(..) {
             frame::write_message(&mut self.out, &msg);
+            if self.out.len() >= chunk {
+                written = self.flush().await;
+                if written.is_err() {
+                    break;
+                }
+            }
         }
+        taken.clear();
+        self.scratch = taken;
+        written?;
         if outcome.full
             || self.out.len() >= self.settings.output_buffer_size
             || self.settings.output_buffer_timeout.is_zero()

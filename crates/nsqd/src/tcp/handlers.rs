@@ -256,8 +256,8 @@ impl Connection {
         self.check_auth(cmd, topic_name, "").await?;
         let n = bodies.len() as u64;
         let topic = self.nsqd.topic_for_use(topic_name).await;
-        topic
-            .publish(bodies, Duration::from_millis(defer_ms))
+        self.nsqd
+            .publish(&topic, bodies, Duration::from_millis(defer_ms))
             .map_err(|e| ProtocolError::new(failed_code, format!("{cmd} failed {e}")))?;
         self.nsqd.acknowledge().await;
         self.stats.add_published(topic_name, n);
