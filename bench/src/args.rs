@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Flags that take no value (`--ack-latency` means `--ack-latency=true`).
-const BOOL_FLAGS: &[&str] = &["ack-latency", "relay", "help", "h"];
+const BOOL_FLAGS: &[&str] = &["ack-latency", "relay", "help", "h", "json", "unbuffered"];
 
 /// Parsed `name -> value` pairs plus the positional arguments.
 #[derive(Debug, Default)]

@@ -7,6 +7,7 @@
 //! - [`reader`]: SUB, RDY, FIN every message on N connections.
 //! - [`latency`]: paced publishing, unbuffered consumer, percentiles.
 //! - [`null_server`]: a minimal V2 server (answers, pre-built messages).
+//! - [`load`]: `nsq_load`, connection, mesh and backlog load tools.
 //! - [`hist`]: the latency histogram.
 //! - [`conn`]: connection and frame-reading helpers.
 //! - [`args`]: Go-style flag parsing.
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod conn;
 pub mod hist;
 pub mod latency;
+pub mod load;
 pub mod null_server;
 pub mod reader;
 pub mod writer;
