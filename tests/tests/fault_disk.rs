@@ -244,3 +244,55 @@ async fn acknowledged_messages_survive_a_restart_while_the_disk_is_full() {
     let d2 = d.restart_nsqd(&["--mem-queue-size=0"]);
     consume_exactly(&d2, "keep", "c", &acked, &sent).await;
 }
+
+/// Messages that waited in the topic's own queue (no channel yet) and then
+/// cannot be copied to a new channel because the disk is full stay in the
+/// topic (counted in its depth) and reach the channel once space returns.
+#[tokio::test]
+async fn backlog_moved_to_a_channel_while_the_disk_is_full_is_kept_and_retried() {
+    let d = start(&["--mem-queue-size=0"]);
+    let topic = "stall";
+    let mut c = V2Client::connect(d.tcp()).await;
+    let mut acked = Vec::new();
+    for i in 0..200 {
+        let b = body("backlog", i);
+        match pub_once(&mut c, topic, &b).await {
+            Outcome::Ok => acked.push(b),
+            Outcome::Failed(t) => panic!("PUB {i} refused with space left: {t}"),
+        }
+    }
+    d.set_file_size_limit(Some(FULL_AT));
+    let r = http_request(
+        d.http(),
+        "POST",
+        &format!("/channel/create?topic={topic}&channel=c"),
+        b"",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    // The pump cannot store the copies (the channel logs why); they must
+    // stay counted in the topic meanwhile.
+    assert!(
+        d.wait_for_log(
+            "CHANNEL(stall:c): failed to store messages",
+            Duration::from_secs(10)
+        ),
+        "the channel never failed to store the backlog:\n{}",
+        d.log_text()
+    );
+    let stats = http_request(d.http(), "GET", "/stats?format=json", b"").await;
+    let t = stats.json()["topics"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["topic_name"] == topic).cloned())
+        .expect("topic in /stats");
+    let topic_depth = t["depth"].as_u64().unwrap_or(0);
+    let channel_depth = t["channels"][0]["depth"].as_u64().unwrap_or(0);
+    assert_eq!(
+        topic_depth + channel_depth,
+        200,
+        "messages unaccounted for while the disk is full: {t}"
+    );
+    d.set_file_size_limit(None);
+    let sent: HashSet<Bytes> = acked.iter().cloned().collect();
+    consume_exactly(&d, topic, "c", &acked, &sent).await;
+}

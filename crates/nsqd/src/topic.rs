@@ -9,7 +9,7 @@ use crate::channel::Channel;
 use crate::guid::GuidFactory;
 use crate::store::{MessageStore, TopicSettings};
 use bytes::Bytes;
-use nsq_protocol::Message;
+use nsq_protocol::{Message, MessageId};
 use nsq_queue::{QueueItem, ReadTicket};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -56,6 +56,33 @@ struct TopicState {
     /// False while nsqd is still pre-creating the channels lookupd knows of:
     /// messages wait in the topic until then.
     started: bool,
+    /// Messages the pump took from the topic's queue that some channel could
+    /// not store (disk full): retried before anything else moves.
+    stalled: Option<Stalled>,
+}
+
+/// A pump chunk that did not reach every channel.
+#[derive(Debug, Default)]
+struct Stalled {
+    /// The copies still to store: channel, messages, deferral.
+    deliveries: Vec<(Arc<Channel>, Vec<Message>, Duration)>,
+    /// Records of a durable topic queue behind the chunk: finished only once
+    /// every copy is stored.
+    tickets: Vec<ReadTicket>,
+}
+
+impl Stalled {
+    /// Messages waiting in it (each counted once, whatever the channels).
+    fn depth(&self) -> u64 {
+        let mut ids: Vec<MessageId> = self
+            .deliveries
+            .iter()
+            .flat_map(|(_, msgs, _)| msgs.iter().map(|m| m.id))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len() as u64
+    }
 }
 
 impl TopicState {
@@ -86,13 +113,60 @@ impl TopicState {
         result
     }
 
+    /// Like [`TopicState::fan_out`], for the pump: the copies that a channel
+    /// could not store are kept in `failed` to be retried.
+    fn fan_out_kept(
+        &self,
+        msgs: Vec<Message>,
+        defer: Duration,
+        failed: &mut Vec<(Arc<Channel>, Vec<Message>, Duration)>,
+    ) {
+        for ch in self.channels.values() {
+            if ch.put_many(msgs.clone(), defer).is_err() {
+                // The channel has logged why; a retry may store some of
+                // them twice (at least once, never lost).
+                failed.push((ch.clone(), msgs.clone(), defer));
+            }
+        }
+    }
+
+    /// Retries a stalled chunk. Returns the tickets to finish once it has
+    /// gone through, or None while some channel still cannot store it.
+    fn retry_stalled(&mut self) -> Option<Vec<ReadTicket>> {
+        let stalled = self.stalled.as_mut()?;
+        let mut still = Vec::new();
+        for (ch, msgs, defer) in stalled.deliveries.drain(..) {
+            if ch.is_deleted() {
+                continue;
+            }
+            if ch.put_many(msgs.clone(), defer).is_err() {
+                still.push((ch, msgs, defer));
+            }
+        }
+        if still.is_empty() {
+            return self.stalled.take().map(|s| s.tickets);
+        }
+        stalled.deliveries = still;
+        None
+    }
+
     /// Hands up to `max` waiting messages to the channels; true if more wait.
     /// Tickets of records read from a durable topic queue are added to
     /// `tickets`: they may be finished once the channels' copies are synced.
-    fn drain_some(&mut self, max: usize, tickets: &mut Vec<ReadTicket>) -> bool {
-        if !self.can_deliver() {
-            return false;
+    /// If a channel cannot store its copy, the chunk is kept as stalled and
+    /// nothing more moves until a retry succeeds.
+    fn drain_some(&mut self, max: usize, tickets: &mut Vec<ReadTicket>) -> Result<bool, Stall> {
+        if self.stalled.is_some() {
+            match self.retry_stalled() {
+                Some(done) => tickets.extend(done),
+                None => return Err(Stall),
+            }
         }
+        if !self.can_deliver() {
+            return Ok(false);
+        }
+        let mut failed = Vec::new();
+        let mut chunk_tickets = Vec::new();
         let mut run: Vec<Message> = Vec::new();
         let mut run_defer = Duration::ZERO;
         let mut more = true;
@@ -101,21 +175,34 @@ impl TopicState {
                 more = false;
                 break;
             };
-            tickets.extend(ticket);
+            chunk_tickets.extend(ticket);
             if p.defer != run_defer && !run.is_empty() {
-                // A channel that cannot store its copy has logged why.
-                let _ = self.fan_out(std::mem::take(&mut run), run_defer);
+                self.fan_out_kept(std::mem::take(&mut run), run_defer, &mut failed);
             }
             run_defer = p.defer;
             run.push(p.msg);
         }
         if !run.is_empty() {
-            // A channel that cannot store its copy has logged why.
-            let _ = self.fan_out(run, run_defer);
+            self.fan_out_kept(run, run_defer, &mut failed);
         }
-        more && !self.backlog.is_empty()
+        if !failed.is_empty() {
+            self.stalled = Some(Stalled {
+                deliveries: failed,
+                tickets: chunk_tickets,
+            });
+            return Err(Stall);
+        }
+        tickets.extend(chunk_tickets);
+        Ok(more && !self.backlog.is_empty())
     }
 }
+
+/// The pump cannot move messages on: a channel cannot store them (disk full).
+#[derive(Debug, Clone, Copy)]
+struct Stall;
+
+/// How long the pump waits before retrying a stalled chunk.
+const STALL_RETRY: Duration = Duration::from_millis(500);
 
 /// Why a publish was refused.
 #[derive(Debug, thiserror::Error)]
@@ -192,6 +279,7 @@ impl Topic {
                 paused: false,
                 deleted: false,
                 started,
+                stalled: None,
             }),
             guid: Mutex::new(GuidFactory::new(node_id)),
             queue_config: cfg.clone(),
@@ -215,9 +303,9 @@ impl Topic {
     /// Moves one chunk of waiting messages to the channels; true if more wait.
     /// In durable mode the topic's records are finished only after the
     /// channels' copies are on stable storage.
-    async fn pump_chunk(&self) -> bool {
+    async fn pump_chunk(&self) -> Result<bool, Stall> {
         let mut tickets = Vec::new();
-        let more = self.state.lock().drain_some(PUMP_CHUNK, &mut tickets);
+        let drained = self.state.lock().drain_some(PUMP_CHUNK, &mut tickets);
         if !tickets.is_empty() {
             if let Some(d) = &self.queue_config.durability {
                 d.wait_synced().await;
@@ -227,7 +315,7 @@ impl Topic {
                 st.backlog.finish(t);
             }
         }
-        more
+        drained
     }
 
     /// Builds messages for `bodies` (fresh ids, one timestamp) and publishes
@@ -385,7 +473,21 @@ impl Topic {
         for ch in st.channels.values() {
             ch.close_for_shutdown();
         }
-        if let Err(e) = st.backlog.flush_and_close(std::iter::empty()) {
+        // A stalled chunk whose records were already consumed from the
+        // topic's queue goes back into it (durable records are still there).
+        let stalled: Vec<PendingMessage> = match st.stalled.take() {
+            Some(s) if s.tickets.is_empty() => {
+                let mut seen = std::collections::HashSet::new();
+                s.deliveries
+                    .into_iter()
+                    .flat_map(|(_, msgs, defer)| msgs.into_iter().map(move |m| (m, defer)))
+                    .filter(|(m, _)| seen.insert(m.id))
+                    .map(|(msg, defer)| PendingMessage { msg, defer })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        if let Err(e) = st.backlog.flush_and_close(stalled) {
             tracing::error!("TOPIC({}): failed to flush to disk - {e}", self.name);
         }
         drop(st);
@@ -402,7 +504,7 @@ impl Topic {
         TopicSnapshot {
             name: self.name.clone(),
             channels: st.channels.values().cloned().collect(),
-            depth: st.backlog.depth(),
+            depth: st.backlog.depth() + st.stalled.as_ref().map_or(0, Stalled::depth),
             backend_depth: st.backlog.backend_depth(),
             message_count: self.message_count.load(Ordering::Relaxed),
             message_bytes: self.message_bytes.load(Ordering::Relaxed),
@@ -421,8 +523,18 @@ async fn run_pump(topic: Arc<Topic>) {
         if topic.is_deleted() {
             return;
         }
-        while topic.pump_chunk().await {
-            tokio::task::yield_now().await;
+        loop {
+            match topic.pump_chunk().await {
+                Ok(true) => tokio::task::yield_now().await,
+                Ok(false) => break,
+                Err(Stall) => {
+                    // Retry when space may have returned (or sooner if woken).
+                    let _ = tokio::time::timeout(STALL_RETRY, topic.pump.notified()).await;
+                    if topic.is_deleted() {
+                        return;
+                    }
+                }
+            }
         }
         topic.pump.notified().await;
     }
