@@ -49,9 +49,22 @@ pub(crate) fn peer_label(remote: Option<std::net::SocketAddr>) -> String {
 async fn handle_stream(nsqd: Arc<Nsqd>, mut stream: BoxedIo, remote: Option<std::net::SocketAddr>) {
     let label = peer_label(remote);
     let mut magic = [0u8; 4];
-    if let Err(e) = stream.read_exact(&mut magic).await {
-        tracing::error!("client({label}) failed to read protocol version - {e}");
-        return;
+    // A peer that connects and never sends the magic would otherwise hold
+    // its socket forever: it gets the same 60 s (client timeout) as a
+    // silent client after IDENTIFY.
+    let timeout = nsqd.opts.client_timeout;
+    match tokio::time::timeout(timeout, stream.read_exact(&mut magic)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => {
+            tracing::error!("client({label}) failed to read protocol version - {e}");
+            return;
+        }
+        Err(_) => {
+            tracing::error!(
+                "client({label}) failed to read protocol version - read timeout after {timeout:?}"
+            );
+            return;
+        }
     }
     tracing::info!(
         "CLIENT({label}): desired protocol magic '{}'",
@@ -69,4 +82,33 @@ async fn handle_stream(nsqd: Arc<Nsqd>, mut stream: BoxedIo, remote: Option<std:
         return;
     }
     connection::Connection::run(nsqd, stream, remote).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::io::AsyncReadExt;
+
+    #[tokio::test]
+    async fn a_peer_that_never_sends_the_magic_is_closed_after_the_client_timeout() {
+        let opts = crate::Options {
+            client_timeout: Duration::from_millis(200),
+            ..crate::Options::default()
+        };
+        let nsqd = Nsqd::new(opts, crate::nsqd::BoundAddrs::default(), None);
+        let (server, mut client) = tokio::io::duplex(64);
+        let started = std::time::Instant::now();
+        let task = tokio::spawn(handle_stream(nsqd, Box::pin(server), None));
+        // Two bytes of the magic, then silence.
+        client.write_all(b"  ").await.unwrap();
+        let mut buf = [0u8; 8];
+        let n = tokio::time::timeout(Duration::from_secs(5), client.read(&mut buf))
+            .await
+            .expect("the connection is closed well before 5 s")
+            .unwrap();
+        assert_eq!(n, 0, "closed without an answer");
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        task.await.unwrap();
+    }
 }
