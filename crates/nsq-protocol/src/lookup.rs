@@ -456,7 +456,11 @@ impl From<LookupError> for LookupDecodeError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ServerState {
     Magic,
-    Line,
+    /// Looking for `\n`; the first `scanned` buffered bytes hold none (so a
+    /// line arriving a byte at a time is scanned once, not once per byte).
+    Line {
+        scanned: usize,
+    },
     BodySize,
     Body(usize),
 }
@@ -490,7 +494,7 @@ impl LookupServerCodec {
     /// A codec for a stream whose magic was already consumed.
     pub fn after_magic() -> Self {
         LookupServerCodec {
-            state: ServerState::Line,
+            state: ServerState::Line { scanned: 0 },
             identified: false,
         }
     }
@@ -516,18 +520,23 @@ impl Decoder for LookupServerCodec {
                     if &magic[..] != MAGIC_V1 {
                         return Err(LookupError::BadProtocol(magic.to_vec()).into());
                     }
-                    self.state = ServerState::Line;
+                    self.state = ServerState::Line { scanned: 0 };
                 }
-                ServerState::Line => {
-                    let Some(end) = src.iter().position(|&b| b == b'\n') else {
+                ServerState::Line { scanned } => {
+                    let from = scanned.min(src.len());
+                    let unscanned = src.get(from..).unwrap_or_default();
+                    let Some(end) = unscanned.iter().position(|&b| b == b'\n') else {
                         if src.len() > MAX_LINE_LEN {
                             return Err(LookupDecodeError::LineTooLong(MAX_LINE_LEN));
                         }
+                        self.state = ServerState::Line { scanned: src.len() };
                         return Ok(None);
                     };
+                    let end = from + end;
                     if end > MAX_LINE_LEN {
                         return Err(LookupDecodeError::LineTooLong(MAX_LINE_LEN));
                     }
+                    self.state = ServerState::Line { scanned: 0 };
                     let line = src.split_to(end + 1);
                     match parse_line(&line, self.identified)? {
                         ParsedLine::Command(cmd) => return Ok(Some(cmd)),
@@ -550,7 +559,7 @@ impl Decoder for LookupServerCodec {
                         return Ok(None);
                     }
                     let body = src.split_to(size);
-                    self.state = ServerState::Line;
+                    self.state = ServerState::Line { scanned: 0 };
                     let identity =
                         PeerIdentity::from_go_json(&body).map_err(|_| LookupError::IdentifyJson)?;
                     identity.check_required()?;
@@ -573,7 +582,7 @@ impl Decoder for LookupServerCodec {
         match self.state {
             ServerState::BodySize => Err(LookupError::IdentifyBodySize.into()),
             ServerState::Body(_) => Err(LookupError::IdentifyBody.into()),
-            ServerState::Magic | ServerState::Line => {
+            ServerState::Magic | ServerState::Line { .. } => {
                 src.clear();
                 Ok(None)
             }

@@ -152,13 +152,15 @@ impl DiskQueue {
     /// Opens (or creates) queue `name` in `data_path`.
     ///
     /// Reads `<name>.diskqueue.meta.dat` if present. A missing metadata file
-    /// starts an empty queue at segment 0 (existing segments are ignored, as
-    /// go-diskqueue does) and the all-zero metadata is written at once; an
-    /// unparsable one is logged and treated the same way. If the write segment
-    /// on disk is longer than the recorded write position (the queue was not
-    /// closed cleanly), writing continues in the next segment and the reader
-    /// still recovers the extra records. A read position at or beyond the
-    /// write position is repaired with the tail check (depth forced to 0).
+    /// starts an empty queue (existing segments are ignored, as go-diskqueue
+    /// does, but never written over: the queue starts at the segment after
+    /// the highest existing one, segment 0 in an empty directory) and its
+    /// metadata is written at once; an unparsable one is logged and treated
+    /// the same way. If the write segment on disk is longer than the
+    /// recorded write position (the queue was not closed cleanly), writing
+    /// continues in the next segment and the reader still recovers the
+    /// extra records. A read position at or beyond the write position is
+    /// repaired with the tail check (depth forced to 0).
     /// Any such repair is written to the metadata file before returning
     /// (a failure to write it is logged and retried at the next sync).
     ///
@@ -204,17 +206,19 @@ impl DiskQueue {
                 // position and recovers its records instead of overwriting
                 // them.
                 q.needs_sync = true;
+                q.start_after_existing_segments();
             }
             Ok(LoadedMeta::Invalid(reason)) => {
                 error!(
                     queue = %q.name,
                     file = %q.meta_path.display(),
-                    "DISKQUEUE({}) failed to retrieveMetaData - {reason}; starting empty at \
-                     segment 0 (existing segments are ignored)",
+                    "DISKQUEUE({}) failed to retrieveMetaData - {reason}; starting empty \
+                     (existing segments are ignored)",
                     q.name
                 );
                 // Replace it now, for the same reason as a missing one.
                 q.needs_sync = true;
+                q.start_after_existing_segments();
             }
             Ok(LoadedMeta::Valid(m)) => {
                 q.apply_meta(m);
@@ -421,14 +425,19 @@ impl DiskQueue {
         Ok(())
     }
 
-    /// Opens the write segment if needed (creating it with mode 0600, never
-    /// truncating) and seeks to the write position.
+    /// Opens the write segment if needed (creating it with mode 0600,
+    /// truncating it only at write position 0) and seeks to the write
+    /// position.
     fn ensure_writer(&mut self) -> Result<(), QueueError> {
         if self.writer.is_some() {
             return Ok(());
         }
         let path = self.segment_path(self.write_file_num);
-        let mut f = meta::create_file(&path, false)
+        // At write position 0 nothing in the file belongs to the queue: a
+        // leftover segment of that number (damaged metadata, a segment set
+        // aside, a reused number) is emptied, or its stale tail would be read
+        // back as records after the next unclean restart.
+        let mut f = meta::create_file(&path, self.write_pos == 0)
             .map_err(|e| QueueError::io(&self.name, "open", path.clone(), e))?;
         if self.write_pos > 0 {
             // write_pos is never negative (validated metadata, only grows).

@@ -206,6 +206,43 @@ impl DiskQueue {
         first_err.map_or(Ok(()), Err)
     }
 
+    /// Without usable metadata the existing segments are ignored, as in
+    /// go-diskqueue, but unlike go-diskqueue they are not written over:
+    /// reading and writing start at the segment number after the highest
+    /// existing one. (Writing from offset 0 into an old segment left its
+    /// stale tail behind, and after a restart the startup rule read that
+    /// tail back as records.)
+    pub(super) fn start_after_existing_segments(&mut self) {
+        let last = match self.list_segments() {
+            Ok(found) => found.into_iter().map(|(num, _)| num).max(),
+            Err(e) => {
+                error!(
+                    queue = %self.name,
+                    "DISKQUEUE({}) failed to list {} - {e}",
+                    self.name,
+                    self.data_path.display()
+                );
+                None
+            }
+        };
+        let Some(last) = last else {
+            return;
+        };
+        let next = last.saturating_add(1);
+        warn!(
+            queue = %self.name,
+            "DISKQUEUE({}) no metadata for the existing segments up to {last:06}; they are left \
+             alone and the queue starts at segment {next:06}",
+            self.name
+        );
+        self.read_file_num = next;
+        self.read_pos = 0;
+        self.write_file_num = next;
+        self.write_pos = 0;
+        self.depth = 0;
+        self.tracking.reset(next);
+    }
+
     /// Data segments of this queue present in the directory.
     pub(super) fn list_segments(&self) -> io::Result<Vec<(i64, PathBuf)>> {
         let prefix = format!("{}.diskqueue.", self.name);
