@@ -9,7 +9,6 @@
 //! with `NSQ_UPDATE_FUZZ_EXPECTED=1 cargo test` and review the diff.
 
 use nsq_queue::{DiskQueue, DiskQueueOptions};
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const NAME: &str = "q";
@@ -137,31 +136,5 @@ fn outcome(data: &[u8]) -> Vec<String> {
 
 #[test]
 fn disk_queue_inputs() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fuzz_regressions/disk_queue");
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_none_or(|x| x != "expected"))
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty(), "no inputs in {}", dir.display());
-    let update = std::env::var_os("NSQ_UPDATE_FUZZ_EXPECTED").is_some();
-    let mut failures = Vec::new();
-    for input in &inputs {
-        let got = outcome(&std::fs::read(input).unwrap()).join("\n") + "\n";
-        let expected_path = input.with_extension("expected");
-        if update {
-            std::fs::write(&expected_path, &got).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&expected_path) {
-            Ok(want) if want == got => {}
-            Ok(want) => failures.push(format!(
-                "{}:\n--- expected\n{want}--- got\n{got}",
-                input.display()
-            )),
-            Err(e) => failures.push(format!("{}: {e}", expected_path.display())),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    nsq_fuzz_replay::replay(env!("CARGO_MANIFEST_DIR"), "disk_queue", outcome);
 }

@@ -10,40 +10,10 @@
 use bytes::Bytes;
 use nsqd::http_body::{parse_mpub_body, MpubFormat};
 use nsqd::metadata;
-use std::path::{Path, PathBuf};
 
-/// Runs `outcome` on every input of `target` and compares with its
-/// `.expected` file. Panics (with every mismatch) if any differs.
+/// Replays the stored inputs of `target` (see `nsq_fuzz_replay`).
 fn replay(target: &str, outcome: impl Fn(&[u8]) -> Vec<String>) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fuzz_regressions")
-        .join(target);
-    let mut inputs: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_none_or(|x| x != "expected"))
-        .collect();
-    inputs.sort();
-    assert!(!inputs.is_empty(), "no inputs in {}", dir.display());
-    let update = std::env::var_os("NSQ_UPDATE_FUZZ_EXPECTED").is_some();
-    let mut failures = Vec::new();
-    for input in &inputs {
-        let got = outcome(&std::fs::read(input).unwrap()).join("\n") + "\n";
-        let expected_path = input.with_extension("expected");
-        if update {
-            std::fs::write(&expected_path, &got).unwrap();
-            continue;
-        }
-        match std::fs::read_to_string(&expected_path) {
-            Ok(want) if want == got => {}
-            Ok(want) => failures.push(format!(
-                "{}:\n--- expected\n{want}--- got\n{got}",
-                input.display()
-            )),
-            Err(e) => failures.push(format!("{}: {e}", expected_path.display())),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    nsq_fuzz_replay::replay(env!("CARGO_MANIFEST_DIR"), target, outcome);
 }
 
 #[test]
