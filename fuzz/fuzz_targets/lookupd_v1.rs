@@ -13,7 +13,7 @@
 
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use nsq_fuzz::{chunk_lengths, Input};
+use nsq_fuzz::{chunk_lengths, feed, Input};
 use nsq_protocol::lookup::{write_command, LookupClientCodec, LookupCommand, LookupServerCodec};
 use tokio_util::codec::Decoder;
 
@@ -33,38 +33,12 @@ where
     D::Error: std::fmt::Display,
 {
     let mut log = Vec::new();
-    let mut buf = BytesMut::new();
-    let mut offset = 0;
-    let mut reads = chunks.iter();
-    loop {
-        let eof = match reads.next() {
-            Some(&n) => {
-                buf.extend_from_slice(&stream[offset..offset + n]);
-                offset += n;
-                false
-            }
-            None => true,
-        };
-        loop {
-            let decoded = if eof {
-                codec.decode_eof(&mut buf)
-            } else {
-                codec.decode(&mut buf)
-            };
-            match decoded {
-                Ok(Some(item)) => {
-                    on_item(&item);
-                    log.push(format!("{item:?}"));
-                }
-                Ok(None) if eof => return log,
-                Ok(None) => break,
-                Err(e) => {
-                    log.push(format!("error {e}"));
-                    return log;
-                }
-            }
-        }
-    }
+    feed(&mut codec, stream, chunks, &mut log, |_, item, log| {
+        on_item(&item);
+        log.push(format!("{item:?}"));
+        true
+    });
+    log
 }
 
 /// lookupd's end: commands must survive being written again.

@@ -47,28 +47,8 @@ impl<'a> Input<'a> {
     }
 }
 
-/// Splits a stream of `len` bytes into read sizes chosen by `seed`.
-///
-/// Seed 0 is a single read of everything; otherwise the reads are
-/// pseudo-random sizes from 1 up to `2^(seed % 8)` bytes.
-pub fn chunk_lengths(len: usize, seed: u8) -> Vec<usize> {
-    if seed == 0 || len == 0 {
-        return vec![len];
-    }
-    let max = 1usize << (seed % 8);
-    let mut state = u32::from(seed).wrapping_mul(0x9e37_79b9) | 1;
-    let mut out = Vec::new();
-    let mut left = len;
-    while left > 0 {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let n = (state as usize % max + 1).min(left);
-        out.push(n);
-        left -= n;
-    }
-    out
-}
+/// Read sizes and decoder feeding, shared with the stable replay tests.
+pub use nsq_fuzz_support::{chunk_lengths, feed};
 
 /// A fresh temporary directory, on `/dev/shm` when it exists (much faster
 /// than a disk for thousands of runs per second).

@@ -26,5 +26,5 @@ fn outcome(data: &[u8]) -> Vec<String> {
 
 #[test]
 fn http_query_inputs() {
-    nsq_fuzz_replay::replay(env!("CARGO_MANIFEST_DIR"), "http_query", outcome);
+    nsq_fuzz_support::replay(env!("CARGO_MANIFEST_DIR"), "http_query", outcome);
 }

@@ -13,75 +13,11 @@ use nsq_protocol::lookup::{write_command, LookupClientCodec, LookupServerCodec};
 use nsq_protocol::{Command, IdentifyRequest, NegotiatedSettings, ServerIdentifyLimits};
 use tokio_util::codec::Decoder;
 
-/// Replays the stored inputs of `target` (see `nsq_fuzz_replay`).
+use nsq_fuzz_support::{chunk_lengths, feed};
+
+/// Replays the stored inputs of `target` (see `nsq_fuzz_support`).
 fn replay(target: &str, outcome: impl Fn(&[u8]) -> Vec<String>) {
-    nsq_fuzz_replay::replay(env!("CARGO_MANIFEST_DIR"), target, outcome);
-}
-
-/// The read sizes of the fuzz targets (`nsq_fuzz::chunk_lengths`).
-fn chunk_lengths(len: usize, seed: u8) -> Vec<usize> {
-    if seed == 0 || len == 0 {
-        return vec![len];
-    }
-    let max = 1usize << (seed % 8);
-    let mut state = u32::from(seed).wrapping_mul(0x9e37_79b9) | 1;
-    let mut out = Vec::new();
-    let mut left = len;
-    while left > 0 {
-        state ^= state << 13;
-        state ^= state >> 17;
-        state ^= state << 5;
-        let n = (state as usize % max + 1).min(left);
-        out.push(n);
-        left -= n;
-    }
-    out
-}
-
-/// Feeds `stream` to a decoder in `chunks`; `on_item` logs an item and
-/// says whether to go on.
-fn feed<D: Decoder>(
-    codec: &mut D,
-    stream: &[u8],
-    chunks: &[usize],
-    log: &mut Vec<String>,
-    mut on_item: impl FnMut(&mut D, D::Item, &mut Vec<String>) -> bool,
-) where
-    D::Error: std::fmt::Display,
-{
-    let mut buf = BytesMut::new();
-    let mut offset = 0;
-    let mut reads = chunks.iter();
-    loop {
-        let eof = match reads.next() {
-            Some(&n) => {
-                buf.extend_from_slice(&stream[offset..offset + n]);
-                offset += n;
-                false
-            }
-            None => true,
-        };
-        loop {
-            let decoded = if eof {
-                codec.decode_eof(&mut buf)
-            } else {
-                codec.decode(&mut buf)
-            };
-            match decoded {
-                Ok(Some(item)) => {
-                    if !on_item(codec, item, log) {
-                        return;
-                    }
-                }
-                Ok(None) if eof => return,
-                Ok(None) => break,
-                Err(e) => {
-                    log.push(format!("error {e}"));
-                    return;
-                }
-            }
-        }
-    }
+    nsq_fuzz_support::replay(env!("CARGO_MANIFEST_DIR"), target, outcome);
 }
 
 /// Whether the line protocol can carry `cmd`: a message id holding a

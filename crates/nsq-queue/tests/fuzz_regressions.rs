@@ -136,5 +136,5 @@ fn outcome(data: &[u8]) -> Vec<String> {
 
 #[test]
 fn disk_queue_inputs() {
-    nsq_fuzz_replay::replay(env!("CARGO_MANIFEST_DIR"), "disk_queue", outcome);
+    nsq_fuzz_support::replay(env!("CARGO_MANIFEST_DIR"), "disk_queue", outcome);
 }

@@ -11,9 +11,9 @@ use bytes::Bytes;
 use nsqd::http_body::{parse_mpub_body, MpubFormat};
 use nsqd::metadata;
 
-/// Replays the stored inputs of `target` (see `nsq_fuzz_replay`).
+/// Replays the stored inputs of `target` (see `nsq_fuzz_support`).
 fn replay(target: &str, outcome: impl Fn(&[u8]) -> Vec<String>) {
-    nsq_fuzz_replay::replay(env!("CARGO_MANIFEST_DIR"), target, outcome);
+    nsq_fuzz_support::replay(env!("CARGO_MANIFEST_DIR"), target, outcome);
 }
 
 #[test]
