@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use nsq_protocol::{Command, Frame};
-use nsq_test_support::{http_request, Daemon, StartOptions, V2Client};
+use nsq_test_support::{create_topic_channel, http_request, Daemon, StartOptions, V2Client};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
@@ -116,23 +116,7 @@ async fn consume_exactly(
 async fn full_disk_scenario(args: &[&str], with_channel: bool) {
     let d = start(args);
     let topic = "full";
-    http_request(
-        d.http(),
-        "POST",
-        &format!("/topic/create?topic={topic}"),
-        b"",
-    )
-    .await;
-    if with_channel {
-        let r = http_request(
-            d.http(),
-            "POST",
-            &format!("/channel/create?topic={topic}&channel=c"),
-            b"",
-        )
-        .await;
-        assert_eq!(r.status, 200, "{}", r.text());
-    }
+    create_topic_channel(d.http(), topic, with_channel.then_some("c")).await;
     d.set_file_size_limit(Some(FULL_AT));
 
     let (mut acked, refusal) = publish_until_refused(&d, topic, "before").await;
@@ -226,15 +210,7 @@ async fn full_disk_with_sync_every_1_refuses_and_recovers() {
 #[tokio::test]
 async fn acknowledged_messages_survive_a_restart_while_the_disk_is_full() {
     let mut d = start(&["--mem-queue-size=0"]);
-    http_request(d.http(), "POST", "/topic/create?topic=keep", b"").await;
-    let r = http_request(
-        d.http(),
-        "POST",
-        "/channel/create?topic=keep&channel=c",
-        b"",
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    create_topic_channel(d.http(), "keep", Some("c")).await;
     d.set_file_size_limit(Some(FULL_AT));
     let (acked, _) = publish_until_refused(&d, "keep", "k").await;
     let mut sent: HashSet<Bytes> = acked.iter().cloned().collect();
@@ -262,14 +238,7 @@ async fn backlog_moved_to_a_channel_while_the_disk_is_full_is_kept_and_retried()
         }
     }
     d.set_file_size_limit(Some(FULL_AT));
-    let r = http_request(
-        d.http(),
-        "POST",
-        &format!("/channel/create?topic={topic}&channel=c"),
-        b"",
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    create_topic_channel(d.http(), topic, Some("c")).await;
     // The pump cannot store the copies (the channel logs why); they must
     // stay counted in the topic meanwhile.
     assert!(

@@ -12,7 +12,7 @@
 
 use bytes::Bytes;
 use nsq_protocol::{Command, Frame};
-use nsq_test_support::{http_request, Daemon, V2Client};
+use nsq_test_support::{create_topic_channel, Daemon, V2Client};
 use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -142,22 +142,7 @@ async fn drain_expecting(d: &Daemon, topic: &str, must: &HashSet<Bytes>, context
 }
 
 async fn create_channel(d: &Daemon, topic: &str) {
-    let r = http_request(
-        d.http(),
-        "POST",
-        &format!("/topic/create?topic={topic}"),
-        b"",
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
-    let r = http_request(
-        d.http(),
-        "POST",
-        &format!("/channel/create?topic={topic}&channel=c"),
-        b"",
-    )
-    .await;
-    assert_eq!(r.status, 200, "{}", r.text());
+    create_topic_channel(d.http(), topic, Some("c")).await;
 }
 
 /// How long the load runs before the fault: until `min_acked` more

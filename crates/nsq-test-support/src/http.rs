@@ -125,3 +125,16 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[(size + 2).min(data.len())..];
     }
 }
+
+/// Creates `topic` and, if given, its `channel` on the nsqd at `addr`
+/// through the HTTP API; panics unless nsqd answers 200.
+pub async fn create_topic_channel(addr: SocketAddr, topic: &str, channel: Option<&str>) {
+    let mut paths = vec![format!("/topic/create?topic={topic}")];
+    if let Some(channel) = channel {
+        paths.push(format!("/channel/create?topic={topic}&channel={channel}"));
+    }
+    for path in paths {
+        let r = http_request(addr, "POST", &path, b"").await;
+        assert_eq!(r.status, 200, "POST {path}: {}", r.text());
+    }
+}

@@ -14,5 +14,5 @@ pub mod utility;
 pub mod v2;
 
 pub use daemon::{Daemon, StartOptions};
-pub use http::{http_request, parse_response, HttpResponse};
+pub use http::{create_topic_channel, http_request, parse_response, HttpResponse};
 pub use v2::V2Client;
