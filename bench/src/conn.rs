@@ -2,7 +2,7 @@
 //! connecting with the V2 magic, reading frames with [`ClientCodec`] from a
 //! reused buffer, and the IDENTIFY body.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{Buf, BufMut, BytesMut};
 use nsq_protocol::{ClientCodec, Command, Frame, MAGIC_V2};
 use std::net::SocketAddr;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -143,6 +143,27 @@ impl FrameReader {
                 Frame::Message(_) => return Err(format!("{what}: unexpected message frame")),
             }
         }
+    }
+}
+
+/// Accounts for a write of the front of `wbuf` by a connection that reads
+/// and writes in one `select!` loop.
+pub fn consumed(wbuf: &mut BytesMut, written: std::io::Result<usize>) -> Result<()> {
+    let n = written.map_err(|e| format!("write: {e}"))?;
+    wbuf.advance(n);
+    if wbuf.is_empty() {
+        wbuf.clear();
+    }
+    Ok(())
+}
+
+/// Checks a read into a frame buffer: an error, or end of stream (`peer`
+/// closed the connection), stops the connection.
+pub fn filled(read: std::io::Result<usize>, peer: &str) -> Result<()> {
+    match read {
+        Ok(0) => Err(format!("{peer} closed the connection")),
+        Ok(_) => Ok(()),
+        Err(e) => Err(format!("read: {e}")),
     }
 }
 

@@ -15,7 +15,7 @@
 //! pre-filled queue) and `--start-at`.
 
 use crate::conn::{self, FrameReader, Result};
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use nsq_protocol::{Command, Frame};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -254,20 +254,11 @@ async fn consume(
             biased;
             _ = &mut deadline => return Ok(()),
             _ = &mut cancelled => return Ok(()),
-            r = wr.write(&wbuf), if !wbuf.is_empty() => match r {
-                Ok(n) => {
-                    wbuf.advance(n);
-                    if wbuf.is_empty() {
-                        wbuf.clear();
-                    }
-                }
-                Err(e) => return Err(format!("write: {e}")),
-            },
-            r = rd.read_buf(&mut frames.buf) => match r {
-                Ok(0) => return Err("server closed the connection".into()),
-                Ok(_) => pending_decode = true,
-                Err(e) => return Err(format!("read: {e}")),
-            },
+            r = wr.write(&wbuf), if !wbuf.is_empty() => conn::consumed(&mut wbuf, r)?,
+            r = rd.read_buf(&mut frames.buf) => {
+                conn::filled(r, "server")?;
+                pending_decode = true;
+            }
         }
     }
 }

@@ -2,11 +2,11 @@
 //! sequence)` pairs its channel received and their publish-to-delivery
 //! latency.
 
-use crate::conn::{FrameReader, Result};
+use crate::conn::{self, FrameReader, Result};
 use crate::hist::Histogram;
 use crate::load::body;
 use crate::load::seen::Seen;
-use bytes::{Buf, BytesMut};
+use bytes::BytesMut;
 use nsq_protocol::{Command, Frame};
 use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -118,20 +118,11 @@ async fn consume(
                 }
                 return Ok(());
             }
-            r = wr.write(&wbuf), if !wbuf.is_empty() => match r {
-                Ok(n) => {
-                    wbuf.advance(n);
-                    if wbuf.is_empty() {
-                        wbuf.clear();
-                    }
-                }
-                Err(e) => return Err(format!("write: {e}")),
-            },
-            r = rd.read_buf(&mut frames.buf) => match r {
-                Ok(0) => return Err("nsqd closed the connection".into()),
-                Ok(_) => pending_decode = true,
-                Err(e) => return Err(format!("read: {e}")),
-            },
+            r = wr.write(&wbuf), if !wbuf.is_empty() => conn::consumed(&mut wbuf, r)?,
+            r = rd.read_buf(&mut frames.buf) => {
+                conn::filled(r, "nsqd")?;
+                pending_decode = true;
+            }
         }
     }
 }
