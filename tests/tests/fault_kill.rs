@@ -121,24 +121,7 @@ async fn drain_expecting(d: &Daemon, topic: &str, must: &HashSet<Bytes>, context
     let mut c = V2Client::connect(d.tcp()).await;
     c.subscribe(topic, "c").await;
     c.send(Command::Rdy(1000)).await;
-    let mut seen = HashSet::new();
-    while !must.is_subset(&seen) {
-        match c.try_read_frame(Duration::from_secs(5)).await {
-            Some(Frame::Message(m)) => {
-                c.send(Command::Fin(m.id)).await;
-                seen.insert(m.body);
-            }
-            Some(_) => {}
-            None => {
-                let missing: Vec<_> = must.difference(&seen).take(5).collect();
-                panic!(
-                    "{context}: {} of {} acknowledged, unfinished messages lost, e.g. {missing:?}",
-                    must.difference(&seen).count(),
-                    must.len()
-                );
-            }
-        }
-    }
+    c.receive_all(must, context).await;
 }
 
 async fn create_channel(d: &Daemon, topic: &str) {

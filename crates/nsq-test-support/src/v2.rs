@@ -195,4 +195,33 @@ impl V2Client {
     pub async fn send_buf(&mut self, buf: BytesMut) {
         self.send_raw(&buf).await;
     }
+
+    /// Reads messages, FINning each, until every body of `must` has
+    /// arrived; returns every body seen. Panics (naming `context` and some
+    /// missing bodies) when nothing arrives for 5 s before that.
+    pub async fn receive_all(
+        &mut self,
+        must: &std::collections::HashSet<bytes::Bytes>,
+        context: &str,
+    ) -> std::collections::HashSet<bytes::Bytes> {
+        let mut seen = std::collections::HashSet::new();
+        while !must.is_subset(&seen) {
+            match self.try_read_frame(Duration::from_secs(5)).await {
+                Some(Frame::Message(m)) => {
+                    self.send(Command::Fin(m.id)).await;
+                    seen.insert(m.body);
+                }
+                Some(_) => {}
+                None => {
+                    let missing: Vec<_> = must.difference(&seen).take(10).collect();
+                    panic!(
+                        "{context}: {} of {} expected messages lost, e.g. {missing:?}",
+                        must.difference(&seen).count(),
+                        must.len()
+                    );
+                }
+            }
+        }
+        seen
+    }
 }
